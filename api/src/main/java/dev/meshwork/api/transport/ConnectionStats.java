@@ -1,0 +1,12 @@
+package dev.meshwork.api.transport;
+
+/**
+ * Counters of one {@link Connection} at the moment they were read. Immutable.
+ *
+ * @param framesIn  frames received
+ * @param framesOut frames written
+ * @param bytesIn   wire bytes received
+ * @param bytesOut  wire bytes written
+ */
+public record ConnectionStats(long framesIn, long framesOut, long bytesIn, long bytesOut) {
+}
