@@ -42,7 +42,8 @@ final class StartupReport {
 
     private String awaitUp(Duration timeout) throws LaunchException {
         boolean hasRouter = List.of(context.getBundles()).stream()
-                .anyMatch(b -> "dev.meshwork.transport.multichannel".equals(b.getSymbolicName()));
+                .anyMatch(b -> "dev.meshwork.transport.multichannel".equals(b.getSymbolicName())
+                        && b.getHeaders().get("Service-Component") != null);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Optional<String> failure = componentFailure();
