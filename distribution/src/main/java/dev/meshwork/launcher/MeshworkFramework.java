@@ -40,7 +40,8 @@ final class MeshworkFramework {
             "org.osgi.service.component.runtime.dto;version=1.5",
             "org.osgi.service.component.propertytypes;version=1.5",
             "org.osgi.util.promise;version=1.3.0",
-            "org.osgi.util.function;version=1.2.0");
+            "org.osgi.util.function;version=1.2.0",
+            "com.sun.net.httpserver");
 
     /** Bundles that only a terminal session needs. */
     private static final String GOGO = "org.apache.felix.gogo.";

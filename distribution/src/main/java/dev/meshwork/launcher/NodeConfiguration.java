@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code outbox.*}</td><td>{@code dev.meshwork.outbox.sqlite}</td></tr>
  *   <tr><td>{@code health.*}</td><td>{@code dev.meshwork.health}</td></tr>
  *   <tr><td>{@code gateways.NAME.*}</td><td>{@code dev.meshwork.supervisor~NAME}</td></tr>
+ *   <tr><td>{@code console.*}</td><td>{@code dev.meshwork.console}</td></tr>
  *   <tr><td>{@code pid."any.pid".*}</td><td>any other (extension) PID, checked against its metatype if it has one</td></tr>
  *   <tr><td>{@code data.dir}</td><td>the data directory (launcher)</td></tr>
  * </table>
@@ -35,7 +36,8 @@ final class NodeConfiguration {
             "node", "dev.meshwork.node",
             "transport.ws", "dev.meshwork.transport.ws",
             "outbox", "dev.meshwork.outbox.sqlite",
-            "health", "dev.meshwork.health");
+            "health", "dev.meshwork.health",
+            "console", "dev.meshwork.console");
 
     static final Map<String, String> FACTORY_SECTIONS = Map.of(
             "peers", "dev.meshwork.peer",
@@ -133,7 +135,7 @@ final class NodeConfiguration {
             }
         }
         throw new LaunchException(LaunchException.CONFIG, origin + ": unknown configuration key '" + key
-                + "' (sections: node, peers.NAME, transport.ws, outbox, health, gateways.NAME, pid.PID, data.dir)");
+                + "' (sections: node, peers.NAME, transport.ws, outbox, health, gateways.NAME, console, pid.PID, data.dir)");
     }
 
     private static String single(String key, List<String> values, String origin) throws LaunchException {

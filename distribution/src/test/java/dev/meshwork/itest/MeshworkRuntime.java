@@ -5,6 +5,7 @@ import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.IOException;
@@ -31,6 +32,9 @@ final class MeshworkRuntime {
         List<Option> options = new ArrayList<>();
         options.add(junitBundles());
         options.add(cleanCaches());
+        // the console serves HTTP with the JDK's server, exported by the launcher's system bundle too
+        options.add(systemPackages("com.sun.net.httpserver"));
+        options.add(frameworkProperty("felix.fileinstall.poll").value("200"));
         Path data;
         try {
             data = Files.createTempDirectory("meshwork-itest");

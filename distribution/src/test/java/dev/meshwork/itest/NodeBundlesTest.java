@@ -65,7 +65,7 @@ public class NodeBundlesTest {
         }
         assertTrue("bundles not started: " + notActive, notActive.isEmpty());
         List<String> names = meshworkBundles().stream().map(Bundle::getSymbolicName).sorted().toList();
-        assertEquals(List.of("dev.meshwork.api", "dev.meshwork.health", "dev.meshwork.outbox.sqlite",
+        assertEquals(List.of("dev.meshwork.api", "dev.meshwork.console", "dev.meshwork.health", "dev.meshwork.outbox.sqlite",
                 "dev.meshwork.supervisor", "dev.meshwork.transport.multichannel", "dev.meshwork.transport.ws"), names);
     }
 
