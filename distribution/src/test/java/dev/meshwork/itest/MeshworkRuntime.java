@@ -43,7 +43,13 @@ final class MeshworkRuntime {
         }
         options.add(frameworkProperty("meshwork.data.dir").value(data.toString()));
         options.add(systemProperty("meshwork.data.dir").value(data.toString()));
+        try {
+            Files.createDirectories(data.resolve("bundles"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         options.add(frameworkProperty("felix.fileinstall.dir").value(data.resolve("bundles").toString()));
+        options.add(frameworkProperty("felix.fileinstall.noInitialDelay").value("true"));
         options.add(mavenBundle("org.osgi", "org.osgi.util.function", "1.2.0"));
         options.add(mavenBundle("org.osgi", "org.osgi.util.promise", "1.3.0"));
         options.add(mavenBundle("org.osgi", "org.osgi.service.component", "1.5.1"));
