@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves the node's console over HTTP: {@code /} the live dashboard, {@code /status.json} the
- * status document, {@code /events} the same document pushed as server-sent events, and
- * {@code /metrics} in Prometheus text format.
+ * status document, {@code /events} the same document pushed as server-sent events,
+ * {@code /metrics} in Prometheus text format, and {@code POST /send} and {@code POST /outbox} to
+ * send a message from this node (see {@link SendEndpoints}).
  *
  * <p>Every service it shows is an optional, dynamic reference: the console works in a custom
  * distribution without an outbox or a supervisor, and follows bundles that stop and come back.
@@ -59,6 +60,9 @@ public final class NodeConsole {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private final List<LifecycleController> gateways = new CopyOnWriteArrayList<>();
+
+    @Reference
+    private ProbeInbox probeInbox;
 
     private HttpServer server;
     private ExecutorService handlers;
@@ -87,6 +91,9 @@ public final class NodeConsole {
                 PrometheusMetrics.render(snapshot())));
         server.createContext("/events", exchange -> new EventStream(exchange, pusher, config.pushIntervalMillis(),
                 () -> Json.write(snapshot().toDocument(Instant.now()))).start());
+        SendEndpoints send = new SendEndpoints(() -> router, () -> outbox);
+        server.createContext("/send", send::send);
+        server.createContext("/outbox", send::enqueue);
         server.createContext("/", this::dashboard);
         server.start();
         InetSocketAddress bound = server.getAddress();
@@ -114,7 +121,7 @@ public final class NodeConsole {
     }
 
     NodeSnapshot snapshot() {
-        return new NodeSnapshot(router, outbox, health, List.copyOf(gateways));
+        return new NodeSnapshot(router, outbox, health, List.copyOf(gateways), probeInbox);
     }
 
     private void dashboard(HttpExchange exchange) throws IOException {

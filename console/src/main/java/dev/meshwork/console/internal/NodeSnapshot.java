@@ -25,8 +25,9 @@ import java.util.Map;
  * @param outbox  the outbox, if bound
  * @param health  the health view, if bound
  * @param gateways the supervised gateways
+ * @param probe   the console's own probe inbox, if any
  */
-record NodeSnapshot(Router router, Outbox outbox, HealthView health, List<LifecycleController> gateways) {
+record NodeSnapshot(Router router, Outbox outbox, HealthView health, List<LifecycleController> gateways, ProbeInbox probe) {
 
     /** The status document served at {@code /status.json} and pushed to the dashboard. */
     Map<String, Object> toDocument(Instant now) {
@@ -90,6 +91,9 @@ record NodeSnapshot(Router router, Outbox outbox, HealthView health, List<Lifecy
             gws.add(g);
         }
         doc.put("gateways", gws);
+        if (probe != null) {
+            doc.put("probe", probe.summary());
+        }
         return doc;
     }
 

@@ -48,8 +48,41 @@ class NodeConsoleTest {
 
     @BeforeEach
     void start() throws Exception {
-        console = new NodeConsole();
+        console = newConsole();
         console.activate(config("127.0.0.1", 0));
+    }
+
+    /** A console as DS would build it, with its probe inbox bound. */
+    static NodeConsole newConsole() throws Exception {
+        NodeConsole c = new NodeConsole();
+        java.lang.reflect.Field probe = NodeConsole.class.getDeclaredField("probeInbox");
+        probe.setAccessible(true);
+        probe.set(c, new ProbeInbox());
+        return c;
+    }
+
+    @Test
+    void sendingWithoutARouterOrOutboxIsA503WithATypedCode() throws Exception {
+        HttpResponse<String> send = http.send(HttpRequest.newBuilder(console.uri().resolve("/send?target=beta&topic=t"))
+                .POST(HttpRequest.BodyPublishers.ofString("hi")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, send.statusCode());
+        assertTrue(send.body().contains("\"code\":\"SHUT_DOWN\""), send.body());
+        HttpResponse<String> bad = http.send(HttpRequest.newBuilder(console.uri().resolve("/outbox?target=not%20a%20node&topic=t"))
+                .POST(HttpRequest.BodyPublishers.ofString("hi")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, bad.statusCode());
+        assertEquals(405, get("/send?target=beta&topic=t").statusCode());
+    }
+
+    @Test
+    void theProbeInboxCountsDeliveriesAndDistinctIds() throws Exception {
+        ProbeInbox probe = new ProbeInbox();
+        for (String id : new String[] {"m1", "m2", "m1"}) {
+            probe.onMessage(new dev.meshwork.api.router.InboundMessage(id, dev.meshwork.api.NodeId.of("beta"), ProbeInbox.TOPIC,
+                    new byte[3], Map.of(), java.util.Optional.empty(), java.time.Instant.now()));
+        }
+        assertEquals(3L, probe.summary().get("deliveries"));
+        assertEquals(2, probe.summary().get("distinct"));
+        assertTrue(get("/status.json").body().contains("\"probe\":{\"topic\":\"meshwork.console.probe\""));
     }
 
     @AfterEach
@@ -100,7 +133,7 @@ class NodeConsoleTest {
 
     @Test
     void aPortInUseIsAOneLineErrorNamingTheSetting() throws Exception {
-        NodeConsole second = new NodeConsole();
+        NodeConsole second = newConsole();
         Exception e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
                 () -> second.activate(config("127.0.0.1", console.uri().getPort())));
         assertTrue(e.getMessage().contains("console.port"), e.getMessage());
@@ -114,7 +147,7 @@ class NodeConsoleTest {
 
     @Test
     void consoleCanBeTurnedOff() throws Exception {
-        NodeConsole off = new NodeConsole();
+        NodeConsole off = newConsole();
         off.activate(config("127.0.0.1", -1));
         assertEquals(null, off.uri());
         off.deactivate();
