@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.meshwork.api.health.HealthView;
 import dev.meshwork.api.lifecycle.LifecycleController;
 import dev.meshwork.api.outbox.Outbox;
+import dev.meshwork.api.router.NodeIdentity;
 import dev.meshwork.api.router.Router;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,6 +61,9 @@ public final class NodeConsole {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private final List<LifecycleController> gateways = new CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile NodeIdentity identity;
 
     @Reference
     private ProbeInbox probeInbox;
@@ -121,7 +125,7 @@ public final class NodeConsole {
     }
 
     NodeSnapshot snapshot() {
-        return new NodeSnapshot(router, outbox, health, List.copyOf(gateways), probeInbox);
+        return new NodeSnapshot(router, identity, outbox, health, List.copyOf(gateways), probeInbox);
     }
 
     private void dashboard(HttpExchange exchange) throws IOException {

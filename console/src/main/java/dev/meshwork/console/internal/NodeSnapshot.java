@@ -9,6 +9,7 @@ import dev.meshwork.api.outbox.OutboxMessage;
 import dev.meshwork.api.outbox.OutboxState;
 import dev.meshwork.api.outbox.OutboxStats;
 import dev.meshwork.api.router.ChannelInfo;
+import dev.meshwork.api.router.NodeIdentity;
 import dev.meshwork.api.router.PeerInfo;
 import dev.meshwork.api.router.Router;
 import java.time.Instant;
@@ -22,17 +23,23 @@ import java.util.Map;
  * node without an outbox or a supervisor still has a console.
  *
  * @param router  the router, if bound
+ * @param identity the node's identity, if bound (its public key is what peers configure)
  * @param outbox  the outbox, if bound
  * @param health  the health view, if bound
  * @param gateways the supervised gateways
  * @param probe   the console's own probe inbox, if any
  */
-record NodeSnapshot(Router router, Outbox outbox, HealthView health, List<LifecycleController> gateways, ProbeInbox probe) {
+record NodeSnapshot(Router router, NodeIdentity identity, Outbox outbox, HealthView health, List<LifecycleController> gateways, ProbeInbox probe) {
 
     /** The status document served at {@code /status.json} and pushed to the dashboard. */
     Map<String, Object> toDocument(Instant now) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("at", now.toString());
+        if (identity != null) {
+            doc.put("node", identity.nodeId().value());
+            doc.put("publicKey", identity.publicKeyBase64());
+            doc.put("incarnation", identity.incarnation());
+        }
         if (router != null) {
             doc.put("node", router.localNode().value());
             doc.put("listen", router.listenUris().stream().map(Object::toString).toList());

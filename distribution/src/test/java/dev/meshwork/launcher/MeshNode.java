@@ -1,0 +1,165 @@
+package dev.meshwork.launcher;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One node of an end-to-end mesh: its ports, data directory and configuration file, and the
+ * packaged launcher running it. Talks to it only through public interfaces: the file, the
+ * process, and the console's HTTP endpoints.
+ */
+final class MeshNode implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final String id;
+    final Path dir;
+    final int[] meshPorts;
+    final int consolePort;
+    private NodeProcess process;
+    private String publicKey;
+
+    MeshNode(String id, Path root, int channels) throws IOException {
+        this.id = id;
+        this.dir = Files.createDirectories(root.resolve(id));
+        this.meshPorts = new int[channels];
+        for (int i = 0; i < channels; i++) {
+            meshPorts[i] = freePort();
+        }
+        this.consolePort = freePort();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    List<String> urls() {
+        List<String> urls = new ArrayList<>();
+        for (int port : meshPorts) {
+            urls.add("ws://127.0.0.1:" + port + "/mesh");
+        }
+        return urls;
+    }
+
+    /** Writes the node's configuration: its listeners, console, and the given peers. */
+    void configure(List<MeshNode> peers) throws IOException {
+        StringBuilder yaml = new StringBuilder();
+        yaml.append("node:\n  id: ").append(id).append("\n  listen:\n");
+        for (String url : urls()) {
+            yaml.append("    - \"").append(url).append("\"\n");
+        }
+        yaml.append("console:\n  port: ").append(consolePort).append('\n');
+        if (!peers.isEmpty()) {
+            yaml.append("peers:\n");
+            for (MeshNode peer : peers) {
+                yaml.append("  ").append(peer.id).append(":\n    node: ").append(peer.id).append("\n    urls:\n");
+                for (String url : peer.urls()) {
+                    yaml.append("      - \"").append(url).append("\"\n");
+                }
+                yaml.append("    publicKey: ").append(peer.publicKey()).append('\n');
+            }
+        }
+        Files.writeString(config(), yaml.toString());
+    }
+
+    Path config() {
+        return dir.resolve("node.yaml");
+    }
+
+    void start(Path java) throws Exception {
+        process = NodeProcess.start(java, dir, "--config", config().toString());
+        process.awaitStdout(l -> l.startsWith("Meshwork node " + id + " listening"), Duration.ofSeconds(30));
+        if (publicKey == null) {
+            publicKey = field(status(), "publicKey");
+        }
+    }
+
+    /** Starts once without peers to learn the node's generated public key. */
+    void createIdentity(Path java) throws Exception {
+        configure(List.of());
+        start(java);
+        stop();
+    }
+
+    String publicKey() {
+        if (publicKey == null) {
+            throw new IllegalStateException(id + " has no identity yet");
+        }
+        return publicKey;
+    }
+
+    void stop() throws InterruptedException {
+        if (process != null) {
+            int code = process.terminate(Duration.ofSeconds(20));
+            process = null;
+            if (code != 0) {
+                throw new AssertionError(id + " exited with " + code);
+            }
+        }
+    }
+
+    /** SIGKILL: no clean shutdown, as a crash. */
+    void kill() {
+        if (process != null) {
+            process.close();
+            process = null;
+        }
+    }
+
+    String status() throws Exception {
+        return get("/status.json");
+    }
+
+    String get(String path) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(console().resolve(path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return response.body();
+    }
+
+    HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(console().resolve(path)).timeout(Duration.ofSeconds(15))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    URI console() {
+        return URI.create("http://127.0.0.1:" + consolePort + "/");
+    }
+
+    /** The first value of a string or number field in a JSON document (enough for these tests). */
+    static String field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\":(\"([^\"]*)\"|(-?[0-9.]+))").matcher(json);
+        if (!m.find()) {
+            throw new AssertionError("no field " + name + " in " + json);
+        }
+        return m.group(2) != null ? m.group(2) : m.group(3);
+    }
+
+    /** Probe deliveries and distinct ids seen by this node's console. */
+    long[] probe() throws Exception {
+        String status = status();
+        int at = status.indexOf("\"probe\":");
+        if (at < 0) {
+            return new long[] {0, 0};
+        }
+        String probe = status.substring(at);
+        return new long[] {Long.parseLong(field(probe, "deliveries")), Long.parseLong(field(probe, "distinct"))};
+    }
+
+    @Override
+    public void close() {
+        kill();
+    }
+}
