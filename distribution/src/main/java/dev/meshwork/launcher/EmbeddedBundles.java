@@ -36,6 +36,38 @@ final class EmbeddedBundles {
     private EmbeddedBundles() {
     }
 
+    /** Lists the bundles of a custom runtime directory, sorted by file name. */
+    static List<Entry> list(Path runtime) throws LaunchException {
+        if (!Files.isDirectory(runtime)) {
+            throw new LaunchException(LaunchException.CONFIG, "runtime directory " + runtime + " does not exist");
+        }
+        try {
+            List<Entry> entries = fromDirectory(runtime);
+            if (entries.isEmpty()) {
+                throw new LaunchException(LaunchException.CONFIG, "runtime directory " + runtime + " has no bundles (*.jar)");
+            }
+            return entries;
+        } catch (IOException | UncheckedIOException e) {
+            throw new LaunchException(LaunchException.CONFIG, "cannot read runtime directory " + runtime + ": " + e.getMessage());
+        }
+    }
+
+    /** Writes the embedded bundles into {@code dir}: the starting point of a custom distribution. */
+    static int export(Path dir) throws LaunchException {
+        List<Entry> entries = list();
+        try {
+            Files.createDirectories(dir);
+            for (Entry entry : entries) {
+                try (InputStream in = entry.open()) {
+                    Files.copy(in, dir.resolve(entry.fileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new LaunchException(LaunchException.CONFIG, "cannot write the runtime to " + dir + ": " + e.getMessage());
+        }
+        return entries.size();
+    }
+
     /** Lists the embedded bundles, sorted by file name. */
     static List<Entry> list() throws LaunchException {
         Path location;

@@ -18,12 +18,13 @@ import java.util.Set;
  * @param help       print usage and exit
  */
 record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataDir, Path bundlesDir, boolean shell,
-        String logLevel, boolean help) {
+        String logLevel, boolean help, Optional<Path> runtime, Optional<Path> exportTo) {
 
     private static final Set<String> LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
     static final String USAGE = String.join(System.lineSeparator(),
             "Usage: java -jar meshwork.jar [run|demo] [options]",
+            "       java -jar meshwork.jar export-runtime DIR",
             "",
             "Starts a Meshwork node: Apache Felix with SCR, ConfigAdmin, FileInstall and every Meshwork bundle.",
             "",
@@ -35,6 +36,8 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
             "                     default ./bundles",
             "  --shell            start the Gogo shell (mesh:*, outbox:*, health:*, gateway:* commands)",
             "  --log-level LEVEL  trace, debug, info (default), warn or error",
+            "  --runtime DIR      run the bundles in DIR instead of the embedded ones (a custom distribution;",
+            "                     export-runtime DIR writes the embedded set there to start from)",
             "  --help             print this help",
             "",
             "Configuration values can be overridden by environment variables (MESHWORK_NODE_ID=alpha) and",
@@ -48,6 +51,8 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
         boolean shell = false;
         boolean help = false;
         String level = "info";
+        Path runtime = null;
+        Path exportTo = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -56,6 +61,14 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
                 case "--config" -> config = Path.of(value(args, ++i, arg));
                 case "--data" -> data = Path.of(value(args, ++i, arg));
                 case "--bundles" -> bundles = Path.of(value(args, ++i, arg));
+                case "--runtime" -> runtime = Path.of(value(args, ++i, arg));
+                case "export-runtime" -> {
+                    if (i != 0) {
+                        throw new LaunchException(LaunchException.USAGE, "the command '" + arg + "' must come first");
+                    }
+                    command = arg;
+                    exportTo = Path.of(value(args, ++i, arg));
+                }
                 case "--log-level" -> {
                     level = value(args, ++i, arg).toLowerCase(Locale.ROOT);
                     if (!LEVELS.contains(level)) {
@@ -73,7 +86,8 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
                         "unknown argument '" + arg + "' (try --help)");
             }
         }
-        return new LaunchOptions(command, Optional.ofNullable(config), Optional.ofNullable(data), bundles, shell, level, help);
+        return new LaunchOptions(command, Optional.ofNullable(config), Optional.ofNullable(data), bundles, shell, level, help,
+                Optional.ofNullable(runtime), Optional.ofNullable(exportTo));
     }
 
     private static String value(List<String> args, int index, String option) throws LaunchException {

@@ -49,6 +49,17 @@ public final class Main {
             return 0;
         }
         configureLogging(options.logLevel());
+        if (options.command().equals("export-runtime")) {
+            try {
+                Path dir = options.exportTo().orElseThrow();
+                int n = EmbeddedBundles.export(dir);
+                out.println("wrote " + n + " bundles to " + dir + "; remove what you do not need and run with --runtime " + dir);
+                return 0;
+            } catch (LaunchException e) {
+                err.println("meshwork: " + e.getMessage());
+                return e.exitCode();
+            }
+        }
         if (options.command().equals("demo")) {
             err.println("meshwork: the demo is not part of this build yet");
             return LaunchException.USAGE;
@@ -72,7 +83,8 @@ public final class Main {
     }
 
     private static int runNode(LaunchOptions options, PrintStream out) throws LaunchException {
-        List<EmbeddedBundles.Entry> bundles = EmbeddedBundles.list();
+        List<EmbeddedBundles.Entry> bundles = options.runtime().isPresent()
+                ? EmbeddedBundles.list(options.runtime().get()) : EmbeddedBundles.list();
         MetatypeCatalog catalog = MetatypeCatalog.read(bundles);
         ConfigSources sources = new ConfigSources(options.config(), System.getenv(), System.getProperties());
         NodeConfiguration.Resolved config = NodeConfiguration.resolve(sources.read(), catalog);

@@ -72,4 +72,29 @@ class LauncherIT {
             assertTrue(node.stderr().get(0).contains("cannot create the data directory"), node.stderr().get(0));
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void aCustomDistributionWithoutTheSupervisorStartsAndRefusesGatewayConfiguration(Path java) throws Exception {
+        Path runtime = work.resolve("runtime");
+        try (NodeProcess export = NodeProcess.start(java, work, "export-runtime", runtime.toString())) {
+            assertEquals(0, export.awaitExit(Duration.ofSeconds(30)), export.stderr().toString());
+        }
+        try (Stream<Path> jars = Files.list(runtime)) {
+            for (Path jar : jars.filter(p -> p.getFileName().toString().startsWith("meshwork-gateway-supervisor")).toList()) {
+                Files.delete(jar);
+            }
+        }
+        Path config = work.resolve("node.yaml");
+        Files.writeString(config, "console:\n  port: 0\ngateways:\n  gw:\n    command: /bin/true\n");
+        try (NodeProcess node = NodeProcess.start(java, work, "--runtime", runtime.toString(), "--config", config.toString())) {
+            assertEquals(78, node.awaitExit(Duration.ofSeconds(30)));
+            assertTrue(node.stderr().get(0).contains("no bundle in this distribution accepts"), node.stderr().toString());
+        }
+        Files.writeString(config, "console:\n  port: 0\n");
+        try (NodeProcess node = NodeProcess.start(java, work, "--runtime", runtime.toString(), "--config", config.toString())) {
+            node.awaitStdout(l -> l.startsWith("Meshwork node "), Duration.ofSeconds(30));
+            assertEquals(0, node.terminate(Duration.ofSeconds(20)));
+        }
+    }
 }
