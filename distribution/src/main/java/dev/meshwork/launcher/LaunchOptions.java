@@ -25,6 +25,7 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
     static final String USAGE = String.join(System.lineSeparator(),
             "Usage: java -jar meshwork.jar [run|demo] [options]",
             "       java -jar meshwork.jar export-runtime DIR",
+            "       java -jar meshwork.jar config-reference",
             "",
             "Starts a Meshwork node: Apache Felix with SCR, ConfigAdmin, FileInstall and every Meshwork bundle.",
             "",
@@ -76,7 +77,7 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
                                 "--log-level must be one of trace, debug, info, warn, error: '" + level + "'");
                     }
                 }
-                case "run", "demo" -> {
+                case "run", "demo", "config-reference" -> {
                     if (i != 0) {
                         throw new LaunchException(LaunchException.USAGE, "the command '" + arg + "' must come first");
                     }

@@ -49,6 +49,16 @@ public final class Main {
             return 0;
         }
         configureLogging(options.logLevel());
+        if (options.command().equals("config-reference")) {
+            try {
+                out.print(ConfigReference.markdown(MetatypeCatalog.read(options.runtime().isPresent()
+                        ? EmbeddedBundles.list(options.runtime().get()) : EmbeddedBundles.list())));
+                return 0;
+            } catch (LaunchException e) {
+                err.println("meshwork: " + e.getMessage());
+                return e.exitCode();
+            }
+        }
         if (options.command().equals("export-runtime")) {
             try {
                 Path dir = options.exportTo().orElseThrow();

@@ -30,7 +30,8 @@ import org.xml.sax.SAXException;
 final class MetatypeCatalog {
 
     /** One configurable attribute. */
-    record Attribute(String id, String type, int cardinality, Optional<String> description, List<String> options) {
+    record Attribute(String id, String type, int cardinality, Optional<String> description, List<String> options,
+            Optional<String> defaultValue) {
         boolean multiple() {
             return cardinality != 0;
         }
@@ -101,10 +102,11 @@ final class MetatypeCatalog {
                 }
                 String cardinality = ad.getAttribute("cardinality");
                 String description = ad.getAttribute("description");
+                Optional<String> defaultValue = ad.hasAttribute("default") ? Optional.of(ad.getAttribute("default")) : Optional.empty();
                 attributes.put(ad.getAttribute("id"), new Attribute(ad.getAttribute("id"),
                         ad.getAttribute("type").isEmpty() ? "String" : ad.getAttribute("type"),
                         cardinality.isEmpty() ? 0 : Integer.parseInt(cardinality),
-                        description.isEmpty() ? Optional.empty() : Optional.of(description), List.copyOf(options)));
+                        description.isEmpty() ? Optional.empty() : Optional.of(description), List.copyOf(options), defaultValue));
             }
             ocds.put(ocd.getAttribute("id"), attributes);
         }

@@ -177,4 +177,14 @@ class NodeConfigurationTest {
         LaunchException wrongType = assertThrows(LaunchException.class, () -> resolve("node.json", "{}", Map.of(), Map.of()));
         assertTrue(wrongType.getMessage().contains(".yaml, .yml or .properties"), wrongType.getMessage());
     }
+
+    @Test
+    void theConfigurationReferenceListsEverySectionKeyTypeAndDefault() {
+        String reference = ConfigReference.markdown(catalog);
+        assertTrue(reference.contains("### `node.KEY` — PID `dev.meshwork.node`"), reference);
+        assertTrue(reference.contains("### `peers.NAME.KEY` — factory PID `dev.meshwork.peer~NAME`"), reference);
+        assertTrue(reference.contains("| `pingIntervalMillis` | Integer | `250` |"), reference);
+        assertTrue(reference.contains("| `urls` | String[] | (required) |"), reference);
+        assertTrue(reference.contains("One of: fast, safe."), reference);
+    }
 }
