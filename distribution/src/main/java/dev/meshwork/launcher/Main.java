@@ -71,8 +71,7 @@ public final class Main {
             }
         }
         if (options.command().equals("demo")) {
-            err.println("meshwork: the demo is not part of this build yet");
-            return LaunchException.USAGE;
+            return runDemo(options, out, err);
         }
         try {
             return runNode(options, out);
@@ -171,6 +170,43 @@ public final class Main {
         }
         log.info("node stopped");
         return 0;
+    }
+
+    private static int runDemo(LaunchOptions options, PrintStream out, PrintStream err) {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Path jar;
+        try {
+            jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            err.println("meshwork: cannot locate meshwork.jar for the demo's nodes");
+            return LaunchException.STARTUP;
+        }
+        if (!jar.toString().endsWith(".jar")) {
+            err.println("meshwork: the demo runs from the packaged meshwork.jar");
+            return LaunchException.USAGE;
+        }
+        Path root = options.dataDir().orElse(Path.of("demo-data")).toAbsolutePath();
+        dev.meshwork.launcher.demo.Demo demo = new dev.meshwork.launcher.demo.Demo(out, java, jar, root);
+        CountDownLatch stop = new CountDownLatch(1);
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(name), signal -> stop.countDown());
+            } catch (IllegalArgumentException ignored) {
+                // not available on this platform
+            }
+        }
+        // A JVM exit for any other reason still takes the children down.
+        Runtime.getRuntime().addShutdownHook(new Thread(demo::shutdown, "meshwork-demo-shutdown"));
+        try {
+            demo.run(stop);
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } catch (Exception e) {
+            err.println("meshwork: demo failed: " + ConfigSources.oneLine(e));
+            return LaunchException.STARTUP;
+        }
     }
 
     private static void prepareDirectory(Path dir, String what) throws LaunchException {
