@@ -108,6 +108,11 @@ final class NodeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** The process's children and their children, alive now. */
+    List<ProcessHandle> descendants() {
+        return process.descendants().filter(ProcessHandle::isAlive).toList();
+    }
+
     List<String> stdout() {
         return List.copyOf(stdout);
     }
