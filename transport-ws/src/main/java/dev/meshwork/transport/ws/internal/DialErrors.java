@@ -71,6 +71,9 @@ final class DialErrors {
             if (message.contains("unreachable") || message.contains("no route")) {
                 return new RetryableException(FailureCode.UNREACHABLE, "unreachable: " + t.getMessage() + where, t);
             }
+            if (message.contains("reset")) {
+                return new RetryableException(FailureCode.CONNECTION_RESET, "connection reset" + where, t);
+            }
             if (message.contains("timed out")) {
                 return new RetryableException(FailureCode.TIMEOUT, "connect timed out" + where, t);
             }

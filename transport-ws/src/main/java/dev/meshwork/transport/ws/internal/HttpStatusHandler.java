@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
@@ -25,11 +26,13 @@ final class HttpStatusHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     private final Supplier<String> statusJson;
     private final TransportContext context;
+    private final String upgradePath;
 
-    HttpStatusHandler(Supplier<String> statusJson, TransportContext context) {
+    HttpStatusHandler(Supplier<String> statusJson, TransportContext context, String upgradePath) {
         super(false);
         this.statusJson = statusJson;
         this.context = context;
+        this.upgradePath = upgradePath;
     }
 
     @Override
@@ -43,7 +46,14 @@ final class HttpStatusHandler extends SimpleChannelInboundHandler<FullHttpReques
             return;
         }
         if (request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-            ctx.fireChannelRead(request);
+            String path = new QueryStringDecoder(request.uri()).path();
+            if (path.equals(upgradePath)) {
+                ctx.fireChannelRead(request);
+            } else {
+                request.release();
+                context.counters().increment(TransportCounters.Event.BAD_HTTP_REQUESTS);
+                respond(ctx, HttpResponseStatus.NOT_FOUND, "{\"error\":\"no WebSocket endpoint here\"}");
+            }
             return;
         }
         request.release();

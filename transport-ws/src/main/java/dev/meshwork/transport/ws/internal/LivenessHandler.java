@@ -74,7 +74,8 @@ final class LivenessHandler extends ChannelDuplexHandler {
         }
         if (ctx.channel().isActive()) {
             ByteBuf payload = ctx.alloc().buffer(8).writeLong(now);
-            ctx.writeAndFlush(new PingWebSocketFrame(payload), ctx.voidPromise());
+            // from the tail: the client's frame encoder sits after this handler (netty puts it there)
+            ctx.channel().writeAndFlush(new PingWebSocketFrame(payload), ctx.channel().voidPromise());
         }
     }
 

@@ -196,7 +196,7 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
         p.addLast("http-codec", new HttpServerCodec(4096, 8192, 8192));
         p.addLast("http-aggregator", new HttpObjectAggregator(8192));
         p.addLast("upgrade-deadline", new UpgradeDeadlineHandler(settings.handshakeTimeout().toMillis(), context));
-        p.addLast("http-status", new HttpStatusHandler(this::statusJson, context));
+        p.addLast("http-status", new HttpStatusHandler(this::statusJson, context, path));
         if (settings.permessageDeflate()) {
             p.addLast("deflate", new WebSocketServerCompressionHandler());
         }
@@ -435,11 +435,11 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
     public void close() {
         closed = true;
         List<CompletableFuture<?>> all = new ArrayList<>();
-        for (WsListener listener : List.copyOf(listeners)) {
-            all.add(listener.closeAsync());
-        }
         for (WsConnection connection : List.copyOf(outbound)) {
             all.add(connection.shutdown());
+        }
+        for (WsListener listener : List.copyOf(listeners)) {
+            all.add(listener.closeAsync());
         }
         for (SharedDial dial : List.copyOf(inFlight.values())) {
             dial.attempt.completeExceptionally(new RetryableException(FailureCode.SHUT_DOWN, "transport is stopping"));
