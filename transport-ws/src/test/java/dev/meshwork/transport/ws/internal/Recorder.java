@@ -11,7 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A handler that records every event, optionally echoing frames, and notes callbacks after onClosed. */
-final class Recorder implements ConnectionHandler {
+class Recorder implements ConnectionHandler {
 
     final List<Frame> frames = new CopyOnWriteArrayList<>();
     final List<Boolean> writability = new CopyOnWriteArrayList<>();
