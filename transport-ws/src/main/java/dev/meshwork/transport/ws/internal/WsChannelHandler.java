@@ -9,7 +9,9 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -59,6 +61,15 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
 
     private void installLiveness(ChannelHandlerContext ctx) {
         ChannelHandlerContext decoder = ctx.pipeline().context(WebSocketFrameDecoder.class);
+        ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+        if (encoder != null && ctx.pipeline().names().indexOf(encoder.name()) > ctx.pipeline().names().indexOf(decoder.name())) {
+            // Netty's client handshaker puts the encoder after the decoder, so the close frame the
+            // decoder writes on a protocol violation (e.g. 1009) would bypass it and never be sent
+            // (the client encoder masks, RFC 6455 §5.3; Netty's handlers are not @Sharable, so a new one)
+            String name = encoder.name();
+            ctx.pipeline().remove(name);
+            ctx.pipeline().addBefore(decoder.name(), name, new WebSocket13FrameEncoder(true));
+        }
         long interval = context.settings().pingInterval().toNanos();
         long stale = context.settings().staleThreshold().toNanos();
         LivenessHandler liveness = new LivenessHandler(interval, stale, context.nanoTime(), new LivenessHandler.Listener() {

@@ -252,7 +252,7 @@ final class WsConnection implements Connection {
             case CloseReason.MESSAGE_TOO_BIG -> CloseReason.Kind.TOO_BIG;
             case CloseReason.PROTOCOL_ERROR, CloseReason.UNSUPPORTED_DATA, CloseReason.INVALID_PAYLOAD,
                     CloseReason.POLICY_VIOLATION -> CloseReason.Kind.PROTOCOL_ERROR;
-            default -> code >= 4000 ? CloseReason.Kind.NORMAL : CloseReason.Kind.ERROR;
+            default -> CloseReason.Kind.ERROR;
         };
     }
 
