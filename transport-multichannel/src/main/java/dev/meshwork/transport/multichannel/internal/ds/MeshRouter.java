@@ -61,7 +61,7 @@ public final class MeshRouter implements Router, NodeIdentity {
 
     private static final Logger LOG = LoggerFactory.getLogger(MeshRouter.class);
 
-    @ObjectClassDefinition(pid = "dev.meshwork.node", name = "Meshwork node",
+    @ObjectClassDefinition(id = "dev.meshwork.node", name = "Meshwork node",
             description = "Identity, listeners, trust, limits and timing of this node's router.")
     public @interface Config {
         @AttributeDefinition(description = "Node id; generated once and kept under <data>/identity/ when empty.")

@@ -24,7 +24,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Designate(ocd = PeerComponent.Config.class, factory = true)
 public final class PeerComponent {
 
-    @ObjectClassDefinition(pid = "dev.meshwork.peer", name = "Meshwork peer",
+    @ObjectClassDefinition(id = "dev.meshwork.peer", name = "Meshwork peer",
             description = "A peer node this node keeps a link to.")
     public @interface Config {
         @AttributeDefinition(description = "The peer's node id.")
