@@ -91,6 +91,11 @@ public final class Ed25519Identity implements NodeIdentity {
         }
     }
 
+    /** The same keys and id with a new incarnation, as after a restart (tests). */
+    public static Ed25519Identity restartOf(Ed25519Identity previous) {
+        return new Ed25519Identity(previous.nodeId, new KeyPair(previous.publicKey, previous.privateKey), newIncarnation());
+    }
+
     private static void writePrivate(Path file, byte[] encoded) throws IOException {
         try {
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

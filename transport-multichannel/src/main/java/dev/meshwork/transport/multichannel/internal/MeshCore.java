@@ -738,6 +738,11 @@ public final class MeshCore implements Router {
     }
 
     private void setActive(Link link, Channel ch, String why) {
+        Channel previous = link.active;
+        if (previous != null && previous != ch && previous.isOpen()) {
+            // demoted to standby: pinged slowly from now on, so learn that cadence afresh
+            previous.detector = newDetector(settings.standbyPingInterval(), nanoTime.getAsLong());
+        }
         link.active = ch;
         for (Channel c : link.channels) {
             c.betterSamples = 0;
