@@ -1064,7 +1064,9 @@ public final class MeshCore implements Router {
 
     private void onAck(Channel ch, Ack ack) {
         Pending p = pendingById.get(ack.getMessageId());
-        if (p != null && p.target.value().equals(ack.getFrom())) {
+        // only the target itself, or the neighbour we handed the message to, may answer for it
+        boolean rightPath = p != null && (ch.link == p.link || p.writtenOn != null && p.writtenOn.link == ch.link);
+        if (p != null && p.target.value().equals(ack.getFrom()) && rightPath) {
             if (ack.getOk()) {
                 succeed(p, true);
             } else {
