@@ -17,16 +17,14 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.netcrusher.core.reactor.NioReactor;
-import org.netcrusher.tcp.TcpCrusher;
-import org.netcrusher.tcp.TcpCrusherBuilder;
+import dev.meshwork.bench.failover.BlackholeProxy;
 
 /**
  * {@code ./bench failover [TRIALS] [BUSY_SECONDS]}: the router's failover, measured between
  * processes on loopback.
  *
  * <p>Node b (a process) listens on two ports; node a (a process) streams acknowledged messages
- * to b through two TCP proxies (netcrusher, in this harness process: the third process), one per
+ * to b through two freezable TCP proxies ({@link BlackholeProxy}, in this harness process: the third process), one per
  * URL of b. A trial black-holes the proxy of a's active channel (frozen: no data, no FIN, no RST)
  * and measures until an ack arrives over the other channel; then the proxy is restored and a
  * re-establishes its standby. Then clean closes, then a run with both cores saturated by another
@@ -106,11 +104,8 @@ public final class FailoverBench {
         int b2 = freePort();
         int x1 = freePort();
         int x2 = freePort();
-        NioReactor reactor = new NioReactor();
-        TcpCrusher p1 = TcpCrusherBuilder.builder().withReactor(reactor).withBindAddress("127.0.0.1", x1)
-                .withConnectAddress("127.0.0.1", b1).buildAndOpen();
-        TcpCrusher p2 = TcpCrusherBuilder.builder().withReactor(reactor).withBindAddress("127.0.0.1", x2)
-                .withConnectAddress("127.0.0.1", b2).buildAndOpen();
+        BlackholeProxy p1 = new BlackholeProxy(x1, b1);
+        BlackholeProxy p2 = new BlackholeProxy(x2, b2);
         String u1 = "tcp://127.0.0.1:" + x1 + "/mesh";
         String u2 = "tcp://127.0.0.1:" + x2 + "/mesh";
         Child nb = new Child(java("b", dir.resolve("b").toString(), a.publicKeyBase64(), "" + b1, "" + b2));
@@ -125,7 +120,7 @@ public final class FailoverBench {
             List<Long> blackhole = new ArrayList<>();
             System.out.printf("%-10s %-6s %-40s %10s%n", "trial", "kind", "black-holed", "ms");
             for (int i = 1; i <= trials; i++) {
-                TcpCrusher victim = activeProxy(na, u1, p1, p2);
+                BlackholeProxy victim = activeProxy(na, u1, p1, p2);
                 na.lines.clear();
                 long t0 = System.nanoTime();
                 victim.freeze();
@@ -140,7 +135,7 @@ public final class FailoverBench {
             }
             List<Long> clean = new ArrayList<>();
             for (int i = 1; i <= 5; i++) {
-                TcpCrusher victim = activeProxy(na, u1, p1, p2);
+                BlackholeProxy victim = activeProxy(na, u1, p1, p2);
                 na.lines.clear();
                 long t0 = System.nanoTime();
                 victim.closeAllPairs();
@@ -187,7 +182,6 @@ public final class FailoverBench {
             nb.process.destroyForcibly();
             p1.close();
             p2.close();
-            reactor.close();
         }
     }
 
@@ -215,7 +209,7 @@ public final class FailoverBench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
     }
 
-    private static TcpCrusher activeProxy(Child a, String u1, TcpCrusher p1, TcpCrusher p2) throws InterruptedException {
+    private static BlackholeProxy activeProxy(Child a, String u1, BlackholeProxy p1, BlackholeProxy p2) throws InterruptedException {
         String status = a.ask("STATUS", "STATUS");
         return status.contains("active=" + u1) ? p1 : p2;
     }
