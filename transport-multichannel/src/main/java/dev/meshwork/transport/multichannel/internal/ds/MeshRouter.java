@@ -155,9 +155,20 @@ public final class MeshRouter implements Router, NodeIdentity {
         }
         pending.forEach(this::apply);
         for (String l : config.listen()) {
-            URI uri = URI.create(l.trim());
+            URI uri;
+            try {
+                uri = URI.create(l.trim());
+            } catch (IllegalArgumentException e) {
+                deactivate();
+                throw new IllegalArgumentException("dev.meshwork.node listen: malformed URL '" + l + "'");
+            }
             if (c.hasTransport(uri.getScheme())) {
-                bind(c, uri);
+                try {
+                    bind(c, uri);
+                } catch (RuntimeException e) {
+                    deactivate(); // SCR will not call it for a failed activation
+                    throw e;
+                }
             } else {
                 synchronized (this) {
                     waitingListens.add(uri);
