@@ -394,4 +394,54 @@ class MeshCoreTest {
         assertEquals(FailureCode.HANDLER_FAILED, failure(bad).code());
         assertTrue(good.join().acknowledged());
     }
+    @Test
+    void acknowledgesOnlyWhenTheHandlersStageCompletes() {
+        twoNodes(UnaryOperator.identity());
+        CompletableFuture<Void> work = new CompletableFuture<>();
+        b.core.addHandler(m -> work, List.of("slow"));
+        CompletableFuture<DeliveryResult> f = a.core.send(b.id(), "slow", new byte[0], SendOptions.DEFAULT);
+        mesh.settle();
+        assertFalse(f.isDone(), "no ack while the handler is still working");
+        work.complete(null);
+        mesh.settle();
+        assertTrue(f.join().acknowledged());
+    }
+
+    @Test
+    void unknownTopicAtTheReceiverFailsTheSendPermanently() {
+        twoNodes(UnaryOperator.identity());
+        CompletableFuture<DeliveryResult> f = a.core.send(b.id(), "nobody.listens", new byte[0], SendOptions.DEFAULT);
+        mesh.settle();
+        MeshworkException e = failure(f);
+        assertEquals(FailureCode.UNKNOWN_TOPIC, e.code());
+        assertInstanceOf(PermanentException.class, e);
+    }
+
+    @Test
+    void deliverLocallyRunsTheHandlersOrFailsWithUnknownTopic() {
+        a = mesh.node("a");
+        a.start(UnaryOperator.identity());
+        var msg = new dev.meshwork.api.router.InboundMessage("id-1", dev.meshwork.api.NodeId.of("x"), TestMesh.TOPIC,
+                "local".getBytes(), java.util.Map.of(), Optional.empty(), mesh.time.instant());
+        CompletableFuture<Void> ok = a.core.deliverLocally(msg);
+        mesh.settle();
+        assertTrue(ok.isDone() && !ok.isCompletedExceptionally());
+        assertEquals(List.of("local"), a.payloads());
+        var other = new dev.meshwork.api.router.InboundMessage("id-2", dev.meshwork.api.NodeId.of("x"), "none",
+                new byte[0], java.util.Map.of(), Optional.empty(), mesh.time.instant());
+        assertEquals(FailureCode.UNKNOWN_TOPIC, failure(a.core.deliverLocally(other)).code());
+    }
+
+    @Test
+    void peerListenersHearUpChannelAndFailoverEventsInOrder() {
+        twoNodes(UnaryOperator.identity());
+        List<PeerEvent.Type> types = a.events.stream().map(PeerEvent::type).toList();
+        assertEquals(List.of(PeerEvent.Type.CHANNEL_UP, PeerEvent.Type.ACTIVE_CHANNEL_CHANGED, PeerEvent.Type.PEER_UP,
+                PeerEvent.Type.CHANNEL_UP), types);
+        a.events.clear();
+        mesh.net.dialed(active(a, b).uri()).forEach(MemoryNetwork.End::reset);
+        mesh.settle();
+        assertEquals(List.of(PeerEvent.Type.CHANNEL_DOWN, PeerEvent.Type.ACTIVE_CHANNEL_CHANGED),
+                a.events.stream().map(PeerEvent::type).limit(2).toList());
+    }
 }
