@@ -108,6 +108,8 @@ public final class MeshCore implements Router {
     private final DedupWindow<Link> relayed;
     private final DedupWindow<Boolean> seenNonces;
     private long neighboursVersion;
+    /** Log lines that bad input can trigger: at most 5 a second, the counters keep the full story. */
+    private final RateLimiter badInputLog;
     private long lastTickNanos;
     private Instant lastTickWall;
     private ScheduledFuture<?> ticker;
@@ -129,6 +131,7 @@ public final class MeshCore implements Router {
         this.callbacks = callbacks;
         this.random = random;
         this.events = new SerialExecutor(callbacks);
+        this.badInputLog = new RateLimiter(5, nanoTime.getAsLong());
         long window = settings.dedupWindow().toNanos();
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
         this.relayed = new DedupWindow<>(window, settings.dedupCapacity());
@@ -1128,7 +1131,9 @@ public final class MeshCore implements Router {
     private void protocolViolation(Channel ch, String why) {
         count("protocolViolations");
         ch.link.count("protocolViolations");
-        LOG.warn("protocol violation by {} on {}: {}", ch.link.node, ch.uri, why);
+        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+            LOG.warn("protocol violation by {} on {}: {}", ch.link.node, ch.uri, why);
+        }
         closeChannel(ch, Goodbye.Code.PROTOCOL_VIOLATION, why);
     }
 
@@ -1391,7 +1396,9 @@ public final class MeshCore implements Router {
             if (problem != null) {
                 count(counter);
                 count("refusals");
-                LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
+                if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                    LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
+                }
                 connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
                 if (failure == FailureCode.UNTRUSTED && NodeId.isValid(hello.getNodeId())) {
                     Link link = links.get(NodeId.of(hello.getNodeId()));
