@@ -1,0 +1,1577 @@
+package dev.meshwork.transport.multichannel.internal;
+
+import com.google.protobuf.ByteString;
+import dev.meshwork.api.FailureCode;
+import dev.meshwork.api.MeshworkException;
+import dev.meshwork.api.NodeId;
+import dev.meshwork.api.PermanentException;
+import dev.meshwork.api.RetryableException;
+import dev.meshwork.api.router.ChannelInfo;
+import dev.meshwork.api.router.ChannelState;
+import dev.meshwork.api.router.DeliveryResult;
+import dev.meshwork.api.router.InboundMessage;
+import dev.meshwork.api.router.LinkState;
+import dev.meshwork.api.router.MessageHandler;
+import dev.meshwork.api.router.NodeIdentity;
+import dev.meshwork.api.router.PeerConfig;
+import dev.meshwork.api.router.PeerEvent;
+import dev.meshwork.api.router.PeerInfo;
+import dev.meshwork.api.router.PeerListener;
+import dev.meshwork.api.router.Route;
+import dev.meshwork.api.router.Router;
+import dev.meshwork.api.router.SendOptions;
+import dev.meshwork.api.router.WorkToken;
+import dev.meshwork.api.transport.CloseReason;
+import dev.meshwork.api.transport.Connection;
+import dev.meshwork.api.transport.ConnectionHandler;
+import dev.meshwork.api.transport.DialOptions;
+import dev.meshwork.api.transport.Transport;
+import dev.meshwork.api.transport.TransportListener;
+import dev.meshwork.api.wire.Ack;
+import dev.meshwork.api.wire.Envelope;
+import dev.meshwork.api.wire.Frame;
+import dev.meshwork.api.wire.Goodbye;
+import dev.meshwork.api.wire.Hello;
+import dev.meshwork.api.wire.HelloAck;
+import dev.meshwork.api.wire.Neighbours;
+import dev.meshwork.api.wire.Ping;
+import dev.meshwork.api.wire.Pong;
+import dev.meshwork.api.wire.WireConstants;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node core as a plain object: authenticated links to peers over every registered transport,
+ * several channels per link, failover, RTT-based channel choice with hysteresis, reconnect with
+ * backoff, relay and duplicate suppression. The DS component {@code MeshRouter} builds one.
+ *
+ * <p>Why one lock: every decision (which channel is active, what to re-send, when to dial) reads
+ * the state of the whole link and often of its neighbours; one lock keeps them consistent and is
+ * never held across a blocking call (transports' sends are non-blocking, handlers and listeners
+ * run on {@code callbacks}). Time comes from {@code nanoTime}, {@code wall} and {@code scheduler},
+ * so tests drive everything with a manual clock.
+ */
+public final class MeshCore implements Router {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MeshCore.class);
+    private static final long TICK_MILLIS = 20;
+    private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
+
+    private final NodeIdentity identity;
+    private final RouterSettings settings;
+    private final LongSupplier nanoTime;
+    private final InstantSource wall;
+    private final ScheduledExecutorService scheduler;
+    private final Executor callbacks;
+    private final DoubleSupplier random;
+    private final SecureRandom nonces = new SecureRandom();
+
+    private final Map<String, Transport> transports = new ConcurrentHashMap<>();
+    private final Map<NodeId, Link> links = new LinkedHashMap<>();
+    private final Map<String, Pending> pendingById = new HashMap<>();
+    private final Map<String, List<MessageHandler>> handlers = new ConcurrentHashMap<>();
+    private final List<PeerListener> listeners = new CopyOnWriteArrayList<>();
+    private final SerialExecutor events;
+    private final Map<NodeId, SerialExecutor> inboundOrder = new ConcurrentHashMap<>();
+    private final Map<String, Long> counters = new TreeMap<>();
+    private final List<TransportListener> listening = new CopyOnWriteArrayList<>();
+    private final List<URI> listenUris = new CopyOnWriteArrayList<>();
+    private final DedupWindow<Delivery> received;
+    private final DedupWindow<Link> relayed;
+    private final DedupWindow<Boolean> seenNonces;
+    private long neighboursVersion;
+    /** Log lines that bad input can trigger: at most 5 a second, the counters keep the full story. */
+    private final RateLimiter badInputLog;
+    private long lastTickNanos;
+    private Instant lastTickWall;
+    private ScheduledFuture<?> ticker;
+    private boolean closed;
+
+    /** What the receiver remembers of a message: where to answer, and the answer once it is known. */
+    private static final class Delivery {
+        Channel replyTo;
+        Ack ack;
+    }
+
+    public MeshCore(NodeIdentity identity, RouterSettings settings, LongSupplier nanoTime, InstantSource wall,
+            ScheduledExecutorService scheduler, Executor callbacks, DoubleSupplier random) {
+        this.identity = identity;
+        this.settings = settings;
+        this.nanoTime = nanoTime;
+        this.wall = wall;
+        this.scheduler = scheduler;
+        this.callbacks = callbacks;
+        this.random = random;
+        this.events = new SerialExecutor(callbacks);
+        this.badInputLog = new RateLimiter(5, nanoTime.getAsLong());
+        long window = settings.dedupWindow().toNanos();
+        this.received = new DedupWindow<>(window, settings.dedupCapacity());
+        this.relayed = new DedupWindow<>(window, settings.dedupCapacity());
+        this.seenNonces = new DedupWindow<>(Duration.ofHours(1).toNanos(), settings.dedupCapacity());
+    }
+
+    /** Starts the liveness, ping and clock-jump ticker. */
+    public synchronized void start() {
+        lastTickNanos = nanoTime.getAsLong();
+        lastTickWall = wall.instant();
+        ticker = scheduler.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    public RouterSettings settings() {
+        return settings;
+    }
+
+    // ---------------------------------------------------------------- transports and listeners
+
+    /** A transport appeared for {@code schemes}; peers waiting for one are dialed. */
+    public void addTransport(Transport transport, List<String> schemes) {
+        synchronized (this) {
+            for (String s : schemes) {
+                transports.put(s.toLowerCase(), transport);
+            }
+            for (Link link : links.values()) {
+                ensureDials(link);
+            }
+        }
+    }
+
+    public synchronized void removeTransport(Transport transport) {
+        transports.values().removeIf(t -> t == transport);
+    }
+
+    public boolean hasTransport(String scheme) {
+        return transports.containsKey(scheme.toLowerCase());
+    }
+
+    /**
+     * Listens on {@code uri} with the transport for its scheme.
+     *
+     * @return completes with the bound URL; fails with the transport's typed failure or
+     *         {@code UNSUPPORTED_SCHEME}
+     */
+    public CompletableFuture<URI> listen(URI uri) {
+        Transport transport = transports.get(String.valueOf(uri.getScheme()).toLowerCase());
+        if (transport == null) {
+            return CompletableFuture.failedFuture(new PermanentException(FailureCode.UNSUPPORTED_SCHEME,
+                    "no transport for " + uri.getScheme() + " to listen on " + uri));
+        }
+        return transport.listen(uri, this::accept).thenApply(l -> {
+            listening.add(l);
+            listenUris.add(l.uri());
+            return l.uri();
+        });
+    }
+
+    private ConnectionHandler accept(Connection connection) {
+        synchronized (this) {
+            if (closed) {
+                return null;
+            }
+            Session session = new Session(connection, null, null);
+            session.begin();
+            return session;
+        }
+    }
+
+    // ---------------------------------------------------------------- whiteboard
+
+    public void addHandler(MessageHandler handler, List<String> topics) {
+        for (String t : topics) {
+            handlers.computeIfAbsent(t, k -> new CopyOnWriteArrayList<>()).add(handler);
+        }
+    }
+
+    public void removeHandler(MessageHandler handler) {
+        handlers.values().forEach(l -> l.remove(handler));
+    }
+
+    public void addListener(PeerListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(PeerListener listener) {
+        listeners.remove(listener);
+    }
+
+    // ---------------------------------------------------------------- Router
+
+    @Override
+    public NodeId localNode() {
+        return identity.nodeId();
+    }
+
+    @Override
+    public List<URI> listenUris() {
+        return List.copyOf(listenUris);
+    }
+
+    @Override
+    public synchronized Map<String, Long> counters() {
+        return Map.copyOf(counters);
+    }
+
+    @Override
+    public synchronized List<PeerInfo> peers() {
+        return links.values().stream().map(this::info).toList();
+    }
+
+    @Override
+    public synchronized Optional<PeerInfo> peer(NodeId node) {
+        return Optional.ofNullable(links.get(node)).map(this::info);
+    }
+
+    @Override
+    public synchronized void addPeer(PeerConfig peer) {
+        if (peer.node().equals(identity.nodeId())) {
+            throw new IllegalArgumentException("peer " + peer.name() + " has this node's own id " + peer.node());
+        }
+        PublicKey key = peer.publicKey().map(Ed25519Identity::parsePublicKey).orElse(null);
+        for (URI u : peer.urls()) {
+            if (u.getScheme() == null || u.getHost() == null) {
+                throw new IllegalArgumentException("peer " + peer.name() + ": malformed URL " + u);
+            }
+        }
+        Link link = links.get(peer.node());
+        if (link == null) {
+            link = new Link(peer.node(), peer, wall.instant());
+            link.limiter = new RateLimiter(settings.rateBudget(), nanoTime.getAsLong());
+            links.put(peer.node(), link);
+        } else {
+            link.config = peer;
+            // drop outbound channels whose URL is gone
+            for (Channel c : List.copyOf(link.outbound())) {
+                if (!peer.urls().contains(c.uri)) {
+                    closeChannel(c, Goodbye.Code.REMOVED, "URL removed from configuration");
+                    link.channels.remove(c);
+                }
+            }
+        }
+        link.pinnedKey = key;
+        for (URI u : peer.urls()) {
+            Link l = link;
+            if (link.outbound().stream().noneMatch(c -> c.uri.equals(u))) {
+                l.channels.add(new Channel(l, u, false));
+            }
+        }
+        ensureDials(link);
+    }
+
+    @Override
+    public synchronized boolean removePeer(NodeId node) {
+        Link link = links.remove(node);
+        if (link == null) {
+            return false;
+        }
+        for (Channel c : List.copyOf(link.channels)) {
+            closeChannel(c, Goodbye.Code.REMOVED, "peer removed");
+        }
+        if (link.staggerTimer != null) {
+            link.staggerTimer.cancel(false);
+        }
+        setLinkState(link, LinkState.REMOVED, "removed");
+        for (Pending p : allHeld(link)) {
+            fail(p, new PermanentException(FailureCode.UNKNOWN_PEER, "peer " + node + " was removed"));
+        }
+        broadcastNeighbours();
+        return true;
+    }
+
+    @Override
+    public synchronized WorkToken beginWork(NodeId peer) {
+        Link link = links.get(peer);
+        if (link == null) {
+            throw new IllegalArgumentException("unknown peer " + peer);
+        }
+        link.workTokens++;
+        return new WorkToken() {
+            private boolean done;
+
+            @Override
+            public void close() {
+                synchronized (MeshCore.this) {
+                    if (!done) {
+                        done = true;
+                        link.workTokens--;
+                    }
+                }
+            }
+        };
+    }
+
+    @Override
+    public CompletableFuture<DeliveryResult> send(NodeId target, String topic, byte[] payload, SendOptions options) {
+        if (target == null || topic == null || payload == null || options == null) {
+            throw new IllegalArgumentException("send: null argument");
+        }
+        if (topic.isEmpty()) {
+            throw new IllegalArgumentException("send: empty topic");
+        }
+        String id = options.messageId().orElseGet(() -> UUID.randomUUID().toString());
+        long start = nanoTime.getAsLong();
+        CompletableFuture<DeliveryResult> future = new CompletableFuture<>();
+        if (payload.length > settings.maxPayloadBytes()) {
+            count("refused.payloadTooLarge.out");
+            return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE,
+                    "payload of " + payload.length + " bytes exceeds " + settings.maxPayloadBytes()));
+        }
+        if (target.equals(identity.nodeId())) {
+            InboundMessage local = new InboundMessage(id, target, topic, payload, options.headers(), Optional.empty(),
+                    wall.instant());
+            return deliverLocally(local).thenApply(v -> new DeliveryResult(id, target,
+                    Route.direct(URI.create("local:" + target)), options.ackRequired(),
+                    Duration.ofNanos(nanoTime.getAsLong() - start)));
+        }
+        synchronized (this) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new RetryableException(FailureCode.SHUT_DOWN, "router stopped"));
+            }
+            Link link = links.get(target);
+            if (link == null) {
+                if (relayFor(target) == null) {
+                    boolean known = links.values().stream().anyMatch(l -> l.neighbours.contains(target));
+                    return CompletableFuture.failedFuture(known
+                            ? new RetryableException(FailureCode.UNREACHABLE_PEER, "no route to " + target)
+                            : new PermanentException(FailureCode.UNKNOWN_PEER, "unknown peer " + target));
+                }
+                link = new Link(target, null, wall.instant());
+                link.limiter = new RateLimiter(settings.rateBudget(), start);
+                links.put(target, link);
+            }
+            if (link.held() >= settings.queueLimit() || link.queuedBytes + payload.length > settings.queueBytes()) {
+                count("dropped.queueFull");
+                return CompletableFuture.failedFuture(new RetryableException(FailureCode.QUEUE_FULL,
+                        "send queue of " + target + " is full (" + link.held() + " messages, " + link.queuedBytes + " bytes)"));
+            }
+            if (pendingById.containsKey(id)) {
+                return CompletableFuture.failedFuture(new PermanentException(FailureCode.IDEMPOTENCY_CONFLICT,
+                        "message " + id + " is already being sent"));
+            }
+            Envelope envelope = Envelope.newBuilder().setMessageId(id).setSource(identity.nodeId().value())
+                    .setTarget(target.value()).setTopic(topic).setPayload(ByteString.copyFrom(payload))
+                    .setHopLimit(options.hopLimit()).setAckRequested(options.ackRequired())
+                    .setSourceIncarnation(identity.incarnation())
+                    .setExpiresAtMillis(wall.instant().plus(options.timeout()).toEpochMilli())
+                    .putAllHeaders(options.headers()).build();
+            Pending p = new Pending(envelope, target, options.ackRequired(), start, future, link);
+            link.queue.put(id, p);
+            link.queuedBytes += p.bytes();
+            pendingById.put(id, p);
+            p.timer = scheduler.schedule(() -> expire(p), options.timeout().toNanos(), TimeUnit.NANOSECONDS);
+            flush(link);
+        }
+        return future;
+    }
+
+    @Override
+    public CompletableFuture<Void> deliverLocally(InboundMessage message) {
+        List<MessageHandler> hs = handlers.getOrDefault(message.topic(), List.of());
+        if (hs.isEmpty()) {
+            synchronized (this) {
+                count("refused.unknownTopic");
+            }
+            return CompletableFuture.failedFuture(new PermanentException(FailureCode.UNKNOWN_TOPIC,
+                    "no handler for topic " + message.topic()));
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        inboundOrder.computeIfAbsent(message.source(), k -> new SerialExecutor(callbacks)).execute(() -> {
+            List<CompletableFuture<Void>> stages = new ArrayList<>();
+            for (MessageHandler h : hs) {
+                try {
+                    CompletionStage<Void> stage = h.onMessage(message);
+                    stages.add(stage == null ? CompletableFuture.completedFuture(null) : stage.toCompletableFuture());
+                } catch (Exception | Error e) {
+                    stages.add(CompletableFuture.failedFuture(e));
+                }
+            }
+            CompletableFuture.allOf(stages.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                if (e == null) {
+                    done.complete(null);
+                } else {
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause() : e;
+                    done.completeExceptionally(cause instanceof MeshworkException ? cause
+                            : new RetryableException(FailureCode.HANDLER_FAILED, "handler failed: " + cause, cause));
+                }
+            });
+        });
+        return done;
+    }
+
+    /** Stops: Goodbye on every channel, every held message fails with {@code SHUT_DOWN}. */
+    public void close() {
+        List<TransportListener> ls;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (ticker != null) {
+                ticker.cancel(false);
+            }
+            for (Link link : links.values()) {
+                for (Channel c : List.copyOf(link.channels)) {
+                    closeChannel(c, Goodbye.Code.SHUTDOWN, "node stopping");
+                }
+                for (Pending p : allHeld(link)) {
+                    fail(p, new RetryableException(FailureCode.SHUT_DOWN, "router stopped"));
+                }
+            }
+            ls = List.copyOf(listening);
+        }
+        for (TransportListener l : ls) {
+            try {
+                l.closeAsync();
+            } catch (RuntimeException e) {
+                LOG.debug("closing listener {}: {}", l.uri(), e.toString());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- dialing and backoff
+
+    /** Starts dials so the link has an active channel plus its standbys, Happy-Eyeballs paced. */
+    private void ensureDials(Link link) {
+        if (closed || link.config == null || link.state == LinkState.REMOVED) {
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        List<Channel> out = link.outbound();
+        int wanted = Math.min(out.size(), 1 + settings.standbyCount());
+        long inUse = out.stream().filter(c -> c.state != ChannelState.IDLE && c.state != ChannelState.CLOSED).count();
+        Channel next = out.stream().filter(c -> c.state == ChannelState.IDLE).findFirst().orElse(null);
+        if (inUse >= wanted || next == null) {
+            return;
+        }
+        boolean attempting = out.stream().anyMatch(c -> c.state == ChannelState.CONNECTING
+                || c.state == ChannelState.AUTHENTICATING);
+        long due = link.lastDialStart == Long.MIN_VALUE ? now : link.lastDialStart + settings.dialStagger().toNanos();
+        if (!attempting || now >= due) {
+            link.lastDialStart = now;
+            dial(next);
+            ensureDials(link);
+        } else if (link.staggerTimer == null || link.staggerTimer.isDone()) {
+            link.staggerTimer = scheduler.schedule(() -> {
+                synchronized (MeshCore.this) {
+                    link.staggerTimer = null;
+                    ensureDials(link);
+                }
+            }, due - now, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void dial(Channel ch) {
+        ch.cancelTimer();
+        if (closed || ch.state == ChannelState.CLOSED) {
+            return;
+        }
+        if (ch.state == ChannelState.CONNECTING || ch.state == ChannelState.AUTHENTICATING || ch.state == ChannelState.OPEN) {
+            return;
+        }
+        Transport transport = transports.get(String.valueOf(ch.uri.getScheme()).toLowerCase());
+        ch.moveTo(ChannelState.CONNECTING);
+        int generation = ++ch.generation;
+        if (transport == null) {
+            dialFailed(ch, new PermanentException(FailureCode.UNSUPPORTED_SCHEME, "no transport for " + ch.uri.getScheme()));
+            return;
+        }
+        Session session = new Session(null, ch, ch.link.node);
+        DialOptions options = DialOptions.DEFAULT.withHandshakeTimeout(settings.helloTimeout());
+        CompletableFuture<Connection> f;
+        try {
+            f = transport.dial(ch.uri, options, session);
+        } catch (RuntimeException e) {
+            dialFailed(ch, e);
+            return;
+        }
+        ch.dialing = f;
+        f.whenComplete((conn, error) -> {
+            synchronized (MeshCore.this) {
+                if (ch.generation != generation || ch.state != ChannelState.CONNECTING || closed) {
+                    if (conn != null) {
+                        conn.close(CloseReason.NORMAL, "superseded");
+                    }
+                    return;
+                }
+                ch.dialing = null;
+                if (error != null) {
+                    dialFailed(ch, unwrap(error));
+                    return;
+                }
+                session.connection = conn;
+                ch.connection = conn;
+                ch.moveTo(ChannelState.AUTHENTICATING);
+                if (session.finished) {
+                    // the hello already failed on frames that raced the dial's completion
+                    channelFailed(ch, new RetryableException(FailureCode.CONNECTION_RESET, "closed during the hello"));
+                    return;
+                }
+                session.begin();
+            }
+        });
+    }
+
+    private void dialFailed(Channel ch, Throwable error) {
+        count("dial.failures");
+        ensureDialsLater(ch.link);
+        channelFailed(ch, error instanceof MeshworkException me ? me
+                : new RetryableException(FailureCode.INTERNAL, String.valueOf(error), error));
+    }
+
+    private void ensureDialsLater(Link link) {
+        // Happy Eyeballs: a failed attempt starts the next URL at once rather than after the stagger.
+        link.lastDialStart = Long.MIN_VALUE;
+        ensureDials(link);
+    }
+
+    /** A connect, hello or open channel failed: back off, or mark FAILED after N identical permanent failures. */
+    private void channelFailed(Channel ch, MeshworkException failure) {
+        ch.connection = null;
+        ch.lastError = failure.code() + ": " + failure.getMessage();
+        ch.failures++;
+        if (!failure.isRetryable()) {
+            ch.identicalPermanent = failure.code() == ch.lastPermanent ? ch.identicalPermanent + 1 : 1;
+            ch.lastPermanent = failure.code();
+        } else {
+            ch.identicalPermanent = 0;
+            ch.lastPermanent = null;
+        }
+        if (ch.inbound) {
+            ch.moveTo(ChannelState.CLOSED);
+            ch.link.channels.remove(ch);
+            return;
+        }
+        if (failure.code() == FailureCode.SELF_CONNECTION) {
+            ch.moveTo(ChannelState.CLOSED);
+            count("refused.selfConnection");
+            return;
+        }
+        if (!failure.isRetryable() && ch.identicalPermanent >= settings.permanentFailureLimit()) {
+            scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
+        } else {
+            int attempt = Math.min(ch.failures - 1, 30);
+            scheduleRetry(ch, ChannelState.BACKOFF, settings.backoff().delay(attempt, random.getAsDouble()).toNanos());
+        }
+    }
+
+    private void scheduleRetry(Channel ch, ChannelState state, long delayNanos) {
+        ch.moveTo(state);
+        ch.cancelTimer();
+        ch.nextAttemptNanos = nanoTime.getAsLong() + delayNanos;
+        ch.nextAttemptAt = wall.instant().plusNanos(delayNanos);
+        ch.timer = scheduler.schedule(() -> {
+            synchronized (MeshCore.this) {
+                if (ch.state == state) {
+                    count("reconnects");
+                    ch.link.count("reconnects");
+                    dial(ch);
+                }
+            }
+        }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    // ---------------------------------------------------------------- ticker: pings, liveness, wake
+
+    private void tick() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            long now = nanoTime.getAsLong();
+            Instant w = wall.instant();
+            long monoDelta = now - lastTickNanos;
+            long wallDelta = Duration.between(lastTickWall, w).toNanos();
+            lastTickNanos = now;
+            lastTickWall = w;
+            if (Math.abs(wallDelta - monoDelta) > settings.clockJumpThreshold().toNanos()) {
+                onClockJump(Duration.ofNanos(wallDelta - monoDelta));
+            }
+            for (Link link : List.copyOf(links.values())) {
+                for (Channel ch : List.copyOf(link.channels)) {
+                    if (!ch.isOpen()) {
+                        continue;
+                    }
+                    boolean active = ch == link.active;
+                    long interval = (active ? settings.pingInterval() : settings.standbyPingInterval()).toNanos();
+                    if (now - ch.lastPingSent >= interval) {
+                        ch.lastPingSent = now;
+                        write(ch, Frame.newBuilder().setPing(Ping.newBuilder().setId(++ch.pingSeq).setSentNanos(now)).build());
+                    }
+                    double phi = ch.detector.phi(now);
+                    if (phi > settings.phiThreshold()) {
+                        long silentMs = (now - ch.detector.lastAlive()) / 1_000_000;
+                        count("stale");
+                        LOG.info("channel {} to {} silent for {} ms (phi {}): closing", ch.uri, link.node, silentMs,
+                                String.format("%.1f", phi));
+                        Connection c = ch.connection;
+                        channelDown(ch, new RetryableException(FailureCode.TIMEOUT, "silent for " + silentMs + " ms"));
+                        c.close(CloseReason.GOING_AWAY, "stale");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Wake from sleep: channels waiting in backoff dial again now instead of after their long delays. */
+    private void onClockJump(Duration jump) {
+        count("clockJumps");
+        LOG.info("wall clock moved {} against the monotonic clock: resetting reconnect backoff", jump);
+        for (Link link : links.values()) {
+            for (Channel ch : link.outbound()) {
+                if (ch.state == ChannelState.BACKOFF) {
+                    ch.failures = 0;
+                    scheduleRetry(ch, ChannelState.BACKOFF,
+                            settings.backoff().delay(0, random.getAsDouble()).toNanos());
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- channel up / down, failover
+
+    private void channelUp(Channel ch, Hello hello, Connection conn) {
+        Link link = ch.link;
+        long now = nanoTime.getAsLong();
+        ch.moveTo(ChannelState.OPEN);
+        ch.connection = conn;
+        ch.failures = 0;
+        ch.identicalPermanent = 0;
+        ch.lastPermanent = null;
+        ch.lastError = null;
+        ch.peerIncarnation = hello.getIncarnation();
+        ch.detector = newDetector(settings.standbyPingInterval(), now);
+        ch.lastPingSent = Long.MIN_VALUE / 2;
+        if (link.incarnation != null && !link.incarnation.equals(hello.getIncarnation())) {
+            peerRestarted(link, hello.getIncarnation());
+        }
+        link.incarnation = hello.getIncarnation();
+        updateNeighbours(link, hello.getNeighboursList(), 0);
+        emit(PeerEvent.Type.CHANNEL_UP, link, ch + " open");
+        if (link.active == null) {
+            setActive(link, ch, "first channel open");
+        }
+        if (link.state != LinkState.UP) {
+            setLinkState(link, LinkState.UP, ch.uri.toString());
+            emit(PeerEvent.Type.PEER_UP, link, "via " + ch.uri);
+            broadcastNeighbours();
+        }
+        ensureDials(link);
+        flush(link);
+    }
+
+    private PhiAccrualDetector newDetector(Duration interval, long now) {
+        return new PhiAccrualDetector(interval.toNanos(), settings.minStdDeviation().toNanos(),
+                settings.acceptablePause().toNanos(), now);
+    }
+
+    private void peerRestarted(Link link, String incarnation) {
+        count("peerRestarts");
+        link.count("restarts");
+        for (Channel c : List.copyOf(link.channels)) {
+            if (c.isOpen() && !incarnation.equals(c.peerIncarnation)) {
+                Connection conn = c.connection;
+                channelDown(c, new RetryableException(FailureCode.CONNECTION_RESET, "peer restarted"));
+                conn.close(CloseReason.NORMAL, "peer restarted");
+            }
+        }
+        received.removePrefix(link.node.value() + "/");
+        link.neighbours.clear();
+        link.neighboursVersion = -1;
+        requeueInflight(link, null);
+        emit(PeerEvent.Type.PEER_RESTARTED, link, "new incarnation " + incarnation);
+    }
+
+    /** A channel was lost (closed, failed, stale): fail over at once and re-send what it carried. */
+    private void channelDown(Channel ch, MeshworkException why) {
+        Link link = ch.link;
+        boolean wasOpen = ch.state == ChannelState.OPEN;
+        ch.bytesIn += ch.connection != null ? ch.connection.stats().bytesIn() : 0;
+        ch.bytesOut += ch.connection != null ? ch.connection.stats().bytesOut() : 0;
+        channelFailed(ch, why);
+        if (!wasOpen) {
+            return;
+        }
+        emit(PeerEvent.Type.CHANNEL_DOWN, link, ch.uri + ": " + why.getMessage());
+        for (Link l : links.values()) {
+            requeueInflight(l, ch);
+        }
+        if (link.active == ch) {
+            Channel best = bestOpen(link);
+            link.active = null;
+            if (best != null) {
+                count("failovers");
+                link.count("failovers");
+                setActive(link, best, "failover from " + ch.uri + " (" + why.getMessage() + ")");
+            } else {
+                setLinkState(link, LinkState.DOWN, why.getMessage());
+                emit(PeerEvent.Type.PEER_DOWN, link, why.getMessage());
+                broadcastNeighbours();
+            }
+        }
+        for (Link l : List.copyOf(links.values())) {
+            flush(l);
+        }
+    }
+
+    private void setActive(Link link, Channel ch, String why) {
+        Channel previous = link.active;
+        if (previous != null && previous != ch && previous.isOpen()) {
+            // demoted to standby: pinged slowly from now on, so learn that cadence afresh
+            previous.detector = newDetector(settings.standbyPingInterval(), nanoTime.getAsLong());
+        }
+        link.active = ch;
+        for (Channel c : link.channels) {
+            c.betterSamples = 0;
+        }
+        // The new active channel is pinged fast from now on: learn that cadence afresh.
+        ch.detector = newDetector(settings.pingInterval(), nanoTime.getAsLong());
+        ch.lastPingSent = Long.MIN_VALUE / 2;
+        emit(PeerEvent.Type.ACTIVE_CHANNEL_CHANGED, link, ch.uri + ": " + why);
+    }
+
+    private Channel bestOpen(Link link) {
+        return link.channels.stream().filter(Channel::isOpen)
+                .min(Comparator.comparingDouble(c -> c.srttNanos < 0 ? Double.MAX_VALUE : c.srttNanos)).orElse(null);
+    }
+
+    /** An RTT sample arrived: maybe switch to a clearly better channel (hysteresis). */
+    private void onRtt(Channel ch, long sampleNanos) {
+        ch.rttSample(sampleNanos);
+        Link link = ch.link;
+        Channel active = link.active;
+        if (active == null || active == ch || !ch.isOpen() || active.srttNanos < 0) {
+            return;
+        }
+        if (ch.srttNanos <= settings.switchRatio() * active.srttNanos) {
+            ch.betterSamples++;
+        } else {
+            ch.betterSamples = 0;
+        }
+        if (ch.betterSamples >= settings.switchSamples() && !link.workInFlight()) {
+            count("routeSwitches");
+            link.count("routeSwitches");
+            setActive(link, ch, String.format("RTT %.1f ms vs %.1f ms", ch.srttNanos / 1e6, active.srttNanos / 1e6));
+            flush(link);
+        }
+    }
+
+    private void requeueInflight(Link link, Channel onlyWrittenOn) {
+        LinkedHashMap<String, Pending> back = new LinkedHashMap<>();
+        for (Pending p : link.inflight.values()) {
+            if (onlyWrittenOn == null || p.writtenOn == onlyWrittenOn) {
+                back.put(p.id(), p);
+            }
+        }
+        if (back.isEmpty()) {
+            return;
+        }
+        link.inflight.keySet().removeAll(back.keySet());
+        back.putAll(link.queue);
+        link.queue.clear();
+        link.queue.putAll(back);
+        count("resent");
+        link.counters.merge("resent", (long) back.size(), Long::sum);
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    private Channel routeChannel(Link link) {
+        if (link.active != null && link.active.isOpen()) {
+            return link.active;
+        }
+        Link via = relayFor(link.node);
+        return via == null ? null : via.active;
+    }
+
+    /** A neighbour with an open active channel that announced {@code target} as its direct neighbour. */
+    private Link relayFor(NodeId target) {
+        for (Link l : links.values()) {
+            if (!l.node.equals(target) && l.active != null && l.active.isOpen() && l.neighbours.contains(target)) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    private void flush(Link link) {
+        Channel ch = routeChannel(link);
+        if (ch == null) {
+            return;
+        }
+        while (!link.queue.isEmpty()) {
+            var it = link.queue.entrySet().iterator();
+            Pending p = it.next().getValue();
+            it.remove();
+            link.inflight.put(p.id(), p);
+            p.writtenOn = ch;
+            p.everWritten = true;
+            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(p.envelope).build());
+            w.whenComplete((v, e) -> {
+                synchronized (MeshCore.this) {
+                    if (p.future.isDone()) {
+                        return;
+                    }
+                    if (e != null) {
+                        // the channel's close moves it back to the queue; a refused write does now
+                        MeshworkException me = unwrap(e) instanceof MeshworkException x ? x : null;
+                        if (me != null && me.code() == FailureCode.PAYLOAD_TOO_LARGE) {
+                            fail(p, me);
+                        }
+                        return;
+                    }
+                    if (!p.ackRequired) {
+                        succeed(p, false);
+                    }
+                }
+            });
+        }
+    }
+
+    private CompletableFuture<Void> write(Channel ch, Frame frame) {
+        Connection c = ch.connection;
+        if (c == null) {
+            return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "no connection"));
+        }
+        try {
+            return c.send(frame);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private void succeed(Pending p, boolean acked) {
+        release(p);
+        Route route = p.writtenOn == null ? Route.UNREACHABLE
+                : p.writtenOn.link == p.link ? Route.direct(p.writtenOn.uri) : Route.relay(p.writtenOn.link.node);
+        DeliveryResult result = new DeliveryResult(p.id(), p.target, route, acked,
+                Duration.ofNanos(nanoTime.getAsLong() - p.startNanos));
+        callbacks.execute(() -> p.future.complete(result));
+    }
+
+    private void fail(Pending p, MeshworkException e) {
+        release(p);
+        callbacks.execute(() -> p.future.completeExceptionally(e));
+    }
+
+    private void release(Pending p) {
+        if (p.timer != null) {
+            p.timer.cancel(false);
+        }
+        Link link = p.link;
+        if (link.queue.remove(p.id()) != null || link.inflight.remove(p.id()) != null) {
+            link.queuedBytes -= p.bytes();
+        }
+        pendingById.remove(p.id(), p);
+    }
+
+    private void expire(Pending p) {
+        synchronized (this) {
+            if (p.future.isDone() || pendingById.get(p.id()) != p) {
+                return;
+            }
+            boolean written = p.everWritten;
+            count(written ? "dropped.ackTimeout" : "dropped.expired");
+            fail(p, new RetryableException(written ? FailureCode.TIMEOUT : FailureCode.EXPIRED, written
+                    ? "no ack from " + p.target + " within the timeout"
+                    : "not delivered to " + p.target + " within the timeout (" + info(p.link).route() + ")"));
+        }
+    }
+
+    private List<Pending> allHeld(Link link) {
+        List<Pending> all = new ArrayList<>(link.inflight.values());
+        all.addAll(link.queue.values());
+        return all;
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    private void onAuthenticatedFrame(Channel ch, Frame frame) {
+        Link link = ch.link;
+        long now = nanoTime.getAsLong();
+        if (ch.detector != null) {
+            ch.detector.alive(now);
+        }
+        if (!ch.isOpen()) {
+            return;
+        }
+        if (link.incarnation != null && !link.incarnation.equals(ch.peerIncarnation)) {
+            count("dropped.oldIncarnation");
+            return;
+        }
+        switch (frame.getBodyCase()) {
+            case PING -> write(ch, Frame.newBuilder().setPong(Pong.newBuilder().setId(frame.getPing().getId())
+                    .setSentNanos(frame.getPing().getSentNanos())).build());
+            case PONG -> {
+                ch.detector.heartbeat(now);
+                onRtt(ch, now - frame.getPong().getSentNanos());
+            }
+            case ENVELOPE -> onEnvelope(ch, frame.getEnvelope(), now);
+            case ACK -> onAck(ch, frame.getAck());
+            case NEIGHBOURS -> updateNeighbours(link, frame.getNeighbours().getNodeIdsList(),
+                    frame.getNeighbours().getVersion());
+            case GOODBYE -> onGoodbye(ch, frame.getGoodbye());
+            case HELLO, HELLO_ACK -> protocolViolation(ch, "a second hello on an authenticated channel");
+            case SYNC -> count("dropped.syncUnsupported");
+            case BODY_NOT_SET -> protocolViolation(ch, "a frame without a body");
+        }
+    }
+
+    private void onEnvelope(Channel ch, Envelope env, long now) {
+        Link from = ch.link;
+        if (!from.limiter.tryAcquire(now)) {
+            count("refused.rateLimited");
+            from.count("refused.rateLimited");
+            if (++from.rateRefusals >= RATE_REFUSALS_BEFORE_CLOSE) {
+                from.rateRefusals = 0;
+                closeChannel(ch, Goodbye.Code.RATE_LIMITED, "flooding: over " + settings.rateBudget() + " frames/s");
+                return;
+            }
+            nack(ch, env, FailureCode.RATE_LIMITED, "over the budget of " + settings.rateBudget() + " frames/s", true);
+            return;
+        }
+        from.rateRefusals = 0;
+        if (!NodeId.isValid(env.getSource()) || !NodeId.isValid(env.getTarget()) || env.getMessageId().isEmpty()) {
+            protocolViolation(ch, "envelope with a malformed source, target or id");
+            return;
+        }
+        NodeId source = NodeId.of(env.getSource());
+        NodeId target = NodeId.of(env.getTarget());
+        if (source.equals(identity.nodeId()) || (!source.equals(from.node) && !from.neighbours.contains(source))) {
+            count("refused.spoofedSource");
+            protocolViolation(ch, "envelope claims source " + source + " which " + from.node + " cannot relay");
+            return;
+        }
+        if (env.getHopLimit() > SendOptions.MAX_HOP_LIMIT) {
+            count("refused.hopLimitOverflow");
+            protocolViolation(ch, "hop limit " + env.getHopLimit() + " above " + SendOptions.MAX_HOP_LIMIT);
+            return;
+        }
+        if (source.equals(from.node) && !env.getSourceIncarnation().equals(from.incarnation)) {
+            count("dropped.oldIncarnation");
+            return;
+        }
+        if (env.getExpiresAtMillis() != 0 && env.getExpiresAtMillis() < wall.millis()) {
+            count("dropped.expired.in");
+            return;
+        }
+        if (env.getPayload().size() > settings.maxPayloadBytes()) {
+            count("refused.payloadTooLarge");
+            nack(ch, env, FailureCode.PAYLOAD_TOO_LARGE, env.getPayload().size() + " bytes exceed "
+                    + settings.maxPayloadBytes(), false);
+            return;
+        }
+        if (!target.equals(identity.nodeId())) {
+            relay(ch, env, target);
+            return;
+        }
+        String key = source.value() + "/" + env.getMessageId();
+        Delivery known = received.get(key, now);
+        if (known != null) {
+            count("duplicatesDropped");
+            known.replyTo = ch;
+            if (known.ack != null) {
+                write(ch, Frame.newBuilder().setAck(known.ack).build());
+            }
+            return;
+        }
+        if (handlers.getOrDefault(env.getTopic(), List.of()).isEmpty()) {
+            count("refused.unknownTopic");
+            nack(ch, env, FailureCode.UNKNOWN_TOPIC, "no handler for topic " + env.getTopic(), false);
+            return;
+        }
+        Delivery delivery = new Delivery();
+        delivery.replyTo = ch;
+        received.add(key, delivery, now);
+        count("delivered");
+        InboundMessage msg = new InboundMessage(env.getMessageId(), source, env.getTopic(),
+                env.getPayload().toByteArray(), env.getHeadersMap(),
+                source.equals(from.node) ? Optional.empty() : Optional.of(from.node), wall.instant());
+        boolean wantsAck = env.getAckRequested();
+        deliverLocally(msg).whenComplete((v, e) -> {
+            Ack.Builder ack = Ack.newBuilder().setMessageId(env.getMessageId()).setFrom(identity.nodeId().value());
+            if (e == null) {
+                ack.setOk(true);
+            } else {
+                MeshworkException me = e instanceof MeshworkException x ? x
+                        : new RetryableException(FailureCode.HANDLER_FAILED, String.valueOf(e));
+                ack.setOk(false).setError(me.code() + ": " + me.getMessage()).setRetryable(me.isRetryable());
+            }
+            synchronized (MeshCore.this) {
+                delivery.ack = ack.build();
+                if (wantsAck) {
+                    Channel reply = delivery.replyTo.isOpen() ? delivery.replyTo : delivery.replyTo.link.active;
+                    if (reply != null && reply.isOpen()) {
+                        write(reply, Frame.newBuilder().setAck(delivery.ack).build());
+                    }
+                }
+            }
+        });
+    }
+
+    private void relay(Channel ch, Envelope env, NodeId target) {
+        if (env.getHopLimit() == 0) {
+            count("refused.hopLimitExceeded");
+            nack(ch, env, FailureCode.HOP_LIMIT_EXCEEDED, "hop limit exhausted before " + target, false);
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        if (!relayed.add(env.getMessageId(), ch.link, now)) {
+            count("duplicatesDropped.relay");
+            relayed.put(env.getMessageId(), ch.link);
+        }
+        Link next = links.get(target);
+        Channel out = next != null && next.active != null && next.active.isOpen() ? next.active : null;
+        if (out == null || next == ch.link) {
+            count("refused.unreachable");
+            nack(ch, env, FailureCode.UNREACHABLE_PEER, "no direct link from " + identity.nodeId() + " to " + target, true);
+            return;
+        }
+        count("relayed");
+        write(out, Frame.newBuilder().setEnvelope(env.toBuilder().setHopLimit(env.getHopLimit() - 1)).build());
+    }
+
+    private void nack(Channel ch, Envelope env, FailureCode code, String text, boolean retryable) {
+        LOG.debug("refusing message {} from {}: {} {}", env.getMessageId(), ch.link.node, code, text);
+        if (env.getAckRequested()) {
+            write(ch, Frame.newBuilder().setAck(Ack.newBuilder().setMessageId(env.getMessageId()).setOk(false)
+                    .setError(code + ": " + text).setRetryable(retryable).setFrom(identity.nodeId().value())).build());
+        }
+    }
+
+    private void onAck(Channel ch, Ack ack) {
+        Pending p = pendingById.get(ack.getMessageId());
+        // only the target itself, or the neighbour we handed the message to, may answer for it
+        boolean rightPath = p != null && (ch.link == p.link || p.writtenOn != null && p.writtenOn.link == ch.link);
+        if (p != null && p.target.value().equals(ack.getFrom()) && rightPath) {
+            if (ack.getOk()) {
+                succeed(p, true);
+            } else {
+                fail(p, parseFailure(ack));
+            }
+            return;
+        }
+        Link back = relayed.get(ack.getMessageId(), nanoTime.getAsLong());
+        if (back != null && back.active != null && back.active.isOpen()) {
+            write(back.active, Frame.newBuilder().setAck(ack).build());
+            return;
+        }
+        count("dropped.lateAck");
+    }
+
+    private static MeshworkException parseFailure(Ack ack) {
+        String error = ack.getError();
+        FailureCode code = FailureCode.INTERNAL;
+        int colon = error.indexOf(':');
+        if (colon > 0) {
+            try {
+                code = FailureCode.valueOf(error.substring(0, colon));
+            } catch (IllegalArgumentException e) {
+                // an unknown code from a newer peer stays INTERNAL
+            }
+        }
+        String text = "refused by " + ack.getFrom() + ": " + error;
+        return ack.getRetryable() ? new RetryableException(code, text) : new PermanentException(code, text);
+    }
+
+    private void onGoodbye(Channel ch, Goodbye goodbye) {
+        Link link = ch.link;
+        count("goodbyes");
+        String why = "Goodbye " + goodbye.getCode() + ": " + goodbye.getReason();
+        Connection c = ch.connection;
+        if (goodbye.getCode() == Goodbye.Code.UNTRUSTED) {
+            refused(link, why);
+        }
+        channelDown(ch, goodbye.getCode() == Goodbye.Code.SELF_CONNECTION
+                ? new PermanentException(FailureCode.SELF_CONNECTION, why)
+                : new PermanentException(FailureCode.CLOSED, why));
+        if (!ch.inbound && ch.state == ChannelState.BACKOFF) {
+            // an intentional close: no reconnect at the normal pace
+            scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
+        }
+        if (c != null) {
+            c.close(CloseReason.NORMAL, "goodbye");
+        }
+    }
+
+    private void refused(Link link, String why) {
+        count("refusals");
+        link.count("refusals");
+        link.lastError = why;
+        setLinkState(link, LinkState.REFUSED, why);
+        emit(PeerEvent.Type.PEER_REFUSED, link, why);
+    }
+
+    private void protocolViolation(Channel ch, String why) {
+        count("protocolViolations");
+        ch.link.count("protocolViolations");
+        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+            LOG.warn("protocol violation by {} on {}: {}", ch.link.node, ch.uri, why);
+        }
+        closeChannel(ch, Goodbye.Code.PROTOCOL_VIOLATION, why);
+    }
+
+    /** Closes a channel on purpose with a Goodbye; it is not redialed at the normal pace. */
+    private void closeChannel(Channel ch, Goodbye.Code code, String why) {
+        Connection c = ch.connection;
+        if (c != null) {
+            write(ch, Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(code).setReason(why)).build());
+        }
+        if (ch.state == ChannelState.OPEN) {
+            channelDown(ch, new PermanentException(FailureCode.CLOSED, why));
+        }
+        ch.cancelTimer();
+        if (ch.dialing != null) {
+            ch.dialing.cancel(false);
+        }
+        if (ch.state != ChannelState.CLOSED && Channel.hasEdge(ch.state, ChannelState.CLOSED)) {
+            ch.moveTo(ChannelState.CLOSED);
+        }
+        ch.connection = null;
+        if (c != null) {
+            c.close(code == Goodbye.Code.PROTOCOL_VIOLATION ? CloseReason.PROTOCOL_ERROR : CloseReason.NORMAL, why);
+        }
+        if (ch.inbound) {
+            ch.link.channels.remove(ch);
+        }
+        if (!ch.inbound && code != Goodbye.Code.REMOVED && code != Goodbye.Code.SHUTDOWN && !closed) {
+            // a protocol violation or flood on an outbound channel: retry slowly from a fresh channel
+            Channel fresh = new Channel(ch.link, ch.uri, false);
+            int i = ch.link.channels.indexOf(ch);
+            if (i >= 0) {
+                ch.link.channels.set(i, fresh);
+                fresh.moveTo(ChannelState.CONNECTING);
+                scheduleRetry(fresh, ChannelState.FAILED, settings.slowRetry().toNanos());
+                fresh.lastError = why;
+            }
+        }
+    }
+
+    private void updateNeighbours(Link link, List<String> ids, long version) {
+        if (version != 0 && version <= link.neighboursVersion) {
+            return;
+        }
+        link.neighboursVersion = Math.max(version, link.neighboursVersion);
+        link.neighbours = ids.stream().filter(NodeId::isValid).map(NodeId::of)
+                .filter(n -> !n.equals(identity.nodeId())).collect(Collectors.toSet());
+        // a route through this neighbour may have appeared: flush links that wait for one
+        for (Link l : List.copyOf(links.values())) {
+            if (l != link && !l.queue.isEmpty()) {
+                flush(l);
+            }
+        }
+    }
+
+    private List<String> directNeighbours() {
+        return links.values().stream().filter(l -> l.state == LinkState.UP)
+                .map(l -> l.node.value()).sorted().toList();
+    }
+
+    private void broadcastNeighbours() {
+        Frame f = Frame.newBuilder().setNeighbours(Neighbours.newBuilder().addAllNodeIds(directNeighbours())
+                .setVersion(++neighboursVersion)).build();
+        for (Link l : links.values()) {
+            for (Channel c : l.channels) {
+                if (c.isOpen()) {
+                    write(c, f);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- status and events
+
+    private void setLinkState(Link link, LinkState state, String why) {
+        if (link.state != state) {
+            link.state = state;
+            link.since = wall.instant();
+            if (state == LinkState.DOWN || state == LinkState.REFUSED) {
+                link.lastError = why;
+            }
+        }
+    }
+
+    private PeerInfo info(Link link) {
+        List<ChannelInfo> chs = link.channels.stream().map(c -> c.info(c == link.active)).toList();
+        Route route;
+        if (link.active != null && link.active.isOpen()) {
+            route = Route.direct(link.active.uri);
+        } else {
+            Link via = relayFor(link.node);
+            route = via == null ? Route.UNREACHABLE : Route.relay(via.node);
+        }
+        return new PeerInfo(link.node, link.name(), link.state, route, chs, link.held(), link.queuedBytes,
+                Optional.ofNullable(link.incarnation), link.since, Optional.ofNullable(link.lastError), link.counters);
+    }
+
+    private void emit(PeerEvent.Type type, Link link, String detail) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        PeerEvent event = new PeerEvent(type, info(link), wall.instant(), detail);
+        events.execute(() -> {
+            for (PeerListener l : listeners) {
+                try {
+                    l.onPeerEvent(event);
+                } catch (RuntimeException e) {
+                    LOG.warn("peer listener {} failed: {}", l, e.toString());
+                }
+            }
+        });
+    }
+
+    private void count(String name) {
+        counters.merge(name, 1L, Long::sum);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    // ---------------------------------------------------------------- the hello
+
+    /**
+     * The events of one connection: first the mutual hello (both sides send a Hello with a fresh
+     * nonce and answer the other's with a HelloAck signing it), then, once authenticated, frames
+     * handed to the channel. Nothing but Hello, HelloAck and Goodbye is accepted before that.
+     */
+    private final class Session implements ConnectionHandler {
+        Connection connection;
+        Channel channel;
+        final NodeId expected;
+        final byte[] nonce = new byte[24];
+        Hello peerHello;
+        PublicKey peerKey;
+        boolean ackVerified;
+        boolean authenticated;
+        boolean finished;
+        ScheduledFuture<?> timeout;
+
+        Session(Connection connection, Channel channel, NodeId expected) {
+            this.connection = connection;
+            this.channel = channel;
+            this.expected = expected;
+            nonces.nextBytes(nonce);
+        }
+
+        /** Sends our Hello and starts the hello timeout. Called under the core's lock. */
+        void begin() {
+            Hello hello = Hello.newBuilder().setProtocolVersion(WireConstants.PROTOCOL_VERSION)
+                    .setNodeId(identity.nodeId().value()).setPublicKey(ByteString.copyFrom(identity.publicKey().getEncoded()))
+                    .setIncarnation(identity.incarnation()).setNonce(ByteString.copyFrom(nonce))
+                    .addCapabilities("relay").addCapabilities("ping")
+                    .setExpectedNodeId(expected == null ? "" : expected.value())
+                    .addAllNeighbours(directNeighbours()).build();
+            connection.send(Frame.newBuilder().setHello(hello).build());
+            timeout = scheduler.schedule(() -> {
+                synchronized (MeshCore.this) {
+                    if (!authenticated && !finished) {
+                        count("refused.helloTimeout");
+                        fail(new RetryableException(FailureCode.TIMEOUT, "no hello within " + settings.helloTimeout()),
+                                Goodbye.Code.PROTOCOL_VIOLATION);
+                    }
+                }
+            }, settings.helloTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void onFrame(Connection conn, Frame frame) {
+            synchronized (MeshCore.this) {
+                if (finished) {
+                    return;
+                }
+                if (connection == null) {
+                    connection = conn;
+                }
+                if (authenticated) {
+                    onAuthenticatedFrame(channel, frame);
+                    return;
+                }
+                switch (frame.getBodyCase()) {
+                    case HELLO -> onHello(frame.getHello());
+                    case HELLO_ACK -> onHelloAck(frame.getHelloAck());
+                    case GOODBYE -> {
+                        Goodbye g = frame.getGoodbye();
+                        String why = "peer said Goodbye " + g.getCode() + ": " + g.getReason();
+                        if (g.getCode() == Goodbye.Code.SELF_CONNECTION) {
+                            fail(new PermanentException(FailureCode.SELF_CONNECTION, why), null);
+                        } else if (g.getCode() == Goodbye.Code.UNTRUSTED) {
+                            if (channel != null) {
+                                refused(channel.link, why);
+                            }
+                            fail(new PermanentException(FailureCode.UNTRUSTED, why), null);
+                        } else {
+                            fail(new PermanentException(FailureCode.CLOSED, why), null);
+                        }
+                    }
+                    default -> {
+                        count("refused.beforeHello");
+                        fail(new PermanentException(FailureCode.PROTOCOL_VIOLATION,
+                                frame.getBodyCase() + " frame before the hello"), Goodbye.Code.PROTOCOL_VIOLATION);
+                    }
+                }
+            }
+        }
+
+        private void onHello(Hello hello) {
+            if (peerHello != null) {
+                count("refused.duplicateHello");
+                fail(new PermanentException(FailureCode.PROTOCOL_VIOLATION, "second Hello"), Goodbye.Code.PROTOCOL_VIOLATION);
+                return;
+            }
+            String problem = null;
+            Goodbye.Code code = Goodbye.Code.PROTOCOL_VIOLATION;
+            FailureCode failure = FailureCode.PROTOCOL_VIOLATION;
+            String counter = "refused.badHello";
+            PublicKey key = null;
+            if (hello.getProtocolVersion() != WireConstants.PROTOCOL_VERSION) {
+                problem = "protocol version " + hello.getProtocolVersion() + " is not " + WireConstants.PROTOCOL_VERSION;
+            } else if (!NodeId.isValid(hello.getNodeId())) {
+                problem = "invalid node id";
+            } else if (hello.getNonce().size() < WireConstants.MIN_NONCE_BYTES) {
+                problem = "nonce shorter than " + WireConstants.MIN_NONCE_BYTES + " bytes";
+            } else if (hello.getNodeId().equals(identity.nodeId().value())
+                    && hello.getIncarnation().equals(identity.incarnation())) {
+                problem = "connection to self";
+                code = Goodbye.Code.SELF_CONNECTION;
+                failure = FailureCode.SELF_CONNECTION;
+                counter = "refused.selfConnection";
+            } else if (!seenNonces.add(java.util.HexFormat.of().formatHex(hello.getNonce().toByteArray()), Boolean.TRUE,
+                    nanoTime.getAsLong())) {
+                problem = "replayed hello (nonce reuse)";
+                counter = "refused.replayedHello";
+            } else if (expected != null && !expected.value().equals(hello.getNodeId())) {
+                problem = "expected node " + expected + " but reached " + hello.getNodeId();
+                code = Goodbye.Code.UNTRUSTED;
+                failure = FailureCode.UNTRUSTED;
+                counter = "refused.wrongNode";
+            } else if (!hello.getExpectedNodeId().isEmpty() && !hello.getExpectedNodeId().equals(identity.nodeId().value())) {
+                problem = "dialer expected node " + hello.getExpectedNodeId() + ", this is " + identity.nodeId();
+                code = Goodbye.Code.UNTRUSTED;
+                failure = FailureCode.UNTRUSTED;
+                counter = "refused.wrongNode";
+            } else {
+                try {
+                    key = Ed25519Identity.parsePublicKey(hello.getPublicKey().toByteArray());
+                } catch (IllegalArgumentException e) {
+                    problem = "malformed public key";
+                }
+                if (key != null && !trusted(NodeId.of(hello.getNodeId()), key)) {
+                    problem = "key of " + hello.getNodeId() + " is not trusted";
+                    code = Goodbye.Code.UNTRUSTED;
+                    failure = FailureCode.UNTRUSTED;
+                    counter = "refused.untrusted";
+                }
+            }
+            if (problem != null) {
+                count(counter);
+                count("refusals");
+                if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                    LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
+                }
+                connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
+                if (failure == FailureCode.UNTRUSTED && NodeId.isValid(hello.getNodeId())) {
+                    Link link = links.get(NodeId.of(hello.getNodeId()));
+                    if (link != null) {
+                        link.count("refusals");
+                        link.lastError = problem;
+                        emit(PeerEvent.Type.PEER_REFUSED, link, "we refused it: " + problem);
+                    }
+                }
+                fail(failure == FailureCode.PROTOCOL_VIOLATION ? new PermanentException(failure, problem)
+                        : new PermanentException(failure, problem), code);
+                return;
+            }
+            peerHello = hello;
+            peerKey = key;
+            byte[] transcript = WireConstants.helloTranscript(hello.getNonce().toByteArray(), identity.nodeId().value(),
+                    hello.getNodeId(), identity.incarnation());
+            connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
+                    .setSignature(ByteString.copyFrom(identity.sign(transcript)))).build());
+            maybeAuthenticated();
+        }
+
+        private void onHelloAck(HelloAck ack) {
+            if (!ack.getAccepted()) {
+                String why = "peer refused us: " + ack.getReason();
+                if (channel != null) {
+                    refused(channel.link, why);
+                }
+                fail(new PermanentException(FailureCode.UNTRUSTED, why), null);
+                return;
+            }
+            if (peerHello == null) {
+                count("refused.beforeHello");
+                fail(new PermanentException(FailureCode.PROTOCOL_VIOLATION, "HelloAck before Hello"),
+                        Goodbye.Code.PROTOCOL_VIOLATION);
+                return;
+            }
+            byte[] transcript = WireConstants.helloTranscript(nonce, peerHello.getNodeId(), identity.nodeId().value(),
+                    peerHello.getIncarnation());
+            if (ack.getSignature().isEmpty() || !Ed25519Identity.verify(peerKey, transcript, ack.getSignature().toByteArray())) {
+                count(ack.getSignature().isEmpty() ? "refused.unsignedHello" : "refused.badSignature");
+                count("refusals");
+                fail(new PermanentException(FailureCode.UNTRUSTED, ack.getSignature().isEmpty()
+                        ? "HelloAck without a signature" : "HelloAck signature does not verify"), Goodbye.Code.UNTRUSTED);
+                return;
+            }
+            ackVerified = true;
+            maybeAuthenticated();
+        }
+
+        private void maybeAuthenticated() {
+            if (peerHello == null || !ackVerified) {
+                return;
+            }
+            authenticated = true;
+            timeout.cancel(false);
+            NodeId peer = NodeId.of(peerHello.getNodeId());
+            if (channel == null) {
+                Link link = links.get(peer);
+                if (link == null) {
+                    link = new Link(peer, null, wall.instant());
+                    link.limiter = new RateLimiter(settings.rateBudget(), nanoTime.getAsLong());
+                    links.put(peer, link);
+                }
+                link.pinnedKey = link.pinnedKey == null ? peerKey : link.pinnedKey;
+                channel = new Channel(link, connection.uri(), true);
+                channel.moveTo(ChannelState.AUTHENTICATING);
+                link.channels.add(channel);
+            }
+            count("helloOk");
+            channelUp(channel, peerHello, connection);
+        }
+
+        /** The hello failed: tell the peer why (when it is our refusal), close, and back off the channel. */
+        private void fail(MeshworkException why, Goodbye.Code goodbye) {
+            finished = true;
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            if (goodbye != null) {
+                connection.send(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(goodbye)
+                        .setReason(why.getMessage())).build());
+            }
+            connection.close(goodbye == Goodbye.Code.PROTOCOL_VIOLATION ? CloseReason.PROTOCOL_ERROR
+                    : CloseReason.POLICY_VIOLATION, why.getMessage());
+            if (channel != null && !channel.inbound && (channel.state == ChannelState.AUTHENTICATING)) {
+                channelFailed(channel, why);
+                if (why.code() == FailureCode.UNTRUSTED && channel.state == ChannelState.BACKOFF) {
+                    // refused keys are not retried at the normal pace
+                    scheduleRetry(channel, ChannelState.FAILED, settings.slowRetry().toNanos());
+                }
+                ensureDialsLater(channel.link);
+            }
+        }
+
+        @Override
+        public void onRtt(Connection conn, Duration sample) {
+            synchronized (MeshCore.this) {
+                if (authenticated && channel.isOpen() && channel.connection == conn) {
+                    MeshCore.this.onRtt(channel, sample.toNanos());
+                }
+            }
+        }
+
+        @Override
+        public void onWritabilityChanged(Connection conn, boolean writable) {
+            if (writable) {
+                synchronized (MeshCore.this) {
+                    if (authenticated) {
+                        flush(channel.link);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onClosed(Connection conn, CloseReason reason) {
+            synchronized (MeshCore.this) {
+                if (timeout != null) {
+                    timeout.cancel(false);
+                }
+                if (!authenticated) {
+                    if (!finished) {
+                        finished = true;
+                        if (channel != null && channel.state == ChannelState.AUTHENTICATING) {
+                            channelFailed(channel, new RetryableException(FailureCode.CONNECTION_RESET,
+                                    "closed during the hello: " + reason.kind() + " " + reason.text()));
+                            ensureDialsLater(channel.link);
+                        }
+                    }
+                    return;
+                }
+                finished = true;
+                if (channel.connection != conn || channel.state != ChannelState.OPEN) {
+                    return;
+                }
+                MeshworkException why = reason.intentional()
+                        ? new PermanentException(FailureCode.CLOSED, "closed: " + reason.text())
+                        : new RetryableException(reason.kind() == CloseReason.Kind.STALE ? FailureCode.TIMEOUT
+                                : FailureCode.CONNECTION_RESET, reason.kind() + " " + reason.text());
+                channelDown(channel, why);
+                if (reason.intentional() && !channel.inbound && channel.state == ChannelState.BACKOFF) {
+                    scheduleRetry(channel, ChannelState.FAILED, settings.slowRetry().toNanos());
+                }
+            }
+        }
+    }
+
+    /** A key configured for the peer must match exactly; otherwise the node-wide trusted set decides. */
+    private boolean trusted(NodeId node, PublicKey key) {
+        Link link = links.get(node);
+        if (link != null && link.config != null && link.config.publicKey().isPresent()) {
+            return MessageDigest.isEqual(link.pinnedKey.getEncoded(), key.getEncoded());
+        }
+        return settings.trustedKeys().contains(java.util.Base64.getEncoder().encodeToString(key.getEncoded()));
+    }
+
+    /** Test and status hook: the state of every channel of {@code node}. */
+    synchronized List<ChannelInfo> channels(NodeId node) {
+        Link link = links.get(node);
+        return link == null ? List.of() : info(link).channels();
+    }
+
+    public static Set<String> schemesOf(Object property) {
+        if (property instanceof String s) {
+            return Set.of(s.split("\\s*,\\s*"));
+        }
+        if (property instanceof String[] a) {
+            return Set.of(a);
+        }
+        if (property instanceof java.util.Collection<?> c) {
+            return c.stream().map(String::valueOf).collect(Collectors.toSet());
+        }
+        return Set.of();
+    }
+}

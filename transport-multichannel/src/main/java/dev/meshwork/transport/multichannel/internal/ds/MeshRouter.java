@@ -1,0 +1,391 @@
+package dev.meshwork.transport.multichannel.internal.ds;
+
+import dev.meshwork.api.BackoffPolicy;
+import dev.meshwork.api.NodeId;
+import dev.meshwork.api.router.DeliveryResult;
+import dev.meshwork.api.router.InboundMessage;
+import dev.meshwork.api.router.MessageHandler;
+import dev.meshwork.api.router.NodeIdentity;
+import dev.meshwork.api.router.PeerConfig;
+import dev.meshwork.api.router.PeerInfo;
+import dev.meshwork.api.router.PeerListener;
+import dev.meshwork.api.router.Router;
+import dev.meshwork.api.router.SendOptions;
+import dev.meshwork.api.router.WorkToken;
+import dev.meshwork.api.transport.Transport;
+import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
+import dev.meshwork.transport.multichannel.internal.MeshCore;
+import dev.meshwork.transport.multichannel.internal.RouterSettings;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The DS face of the node core: reads {@code dev.meshwork.node}, loads the identity, builds a
+ * {@link MeshCore} and feeds it the whiteboard ({@link Transport}s by scheme, {@link MessageHandler}s
+ * by topic, {@link PeerListener}s). Registers {@link Router} and {@link NodeIdentity}.
+ */
+@Component(service = {Router.class, NodeIdentity.class}, configurationPid = "dev.meshwork.node",
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Designate(ocd = MeshRouter.Config.class)
+public final class MeshRouter implements Router, NodeIdentity {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MeshRouter.class);
+
+    @ObjectClassDefinition(id = "dev.meshwork.node", name = "Meshwork node",
+            description = "Identity, listeners, trust, limits and timing of this node's router.")
+    public @interface Config {
+        @AttributeDefinition(description = "Node id; generated once and kept under <data>/identity/ when empty.")
+        String id() default "";
+
+        @AttributeDefinition(description = "URLs to accept peer connections on (one transport per scheme).")
+        String[] listen() default {"ws://127.0.0.1:7400/mesh"};
+
+        @AttributeDefinition(description = "Base64 X.509 Ed25519 keys trusted for any node id (peers without a configured key).")
+        String[] trustedKeys() default {};
+
+        @AttributeDefinition(description = "Bound on the mutual hello of a new connection, in milliseconds.")
+        long helloTimeoutMillis() default 5000;
+
+        @AttributeDefinition(description = "Messages a peer's send queue may hold (queued plus awaiting ack).")
+        int queueLimit() default 1000;
+
+        @AttributeDefinition(description = "Payload bytes a peer's send queue may hold.")
+        long queueBytes() default 16L << 20;
+
+        @AttributeDefinition(description = "Largest payload sent or accepted, in bytes.")
+        int maxPayloadBytes() default (1 << 20) - 4096;
+
+        @AttributeDefinition(description = "Ping interval on the active channel, in milliseconds.")
+        long pingIntervalMillis() default 100;
+
+        @AttributeDefinition(description = "Ping interval on standby channels, in milliseconds.")
+        long standbyPingIntervalMillis() default 1000;
+
+        @AttributeDefinition(description = "Phi-accrual suspicion at which a silent channel is declared dead.")
+        double phiThreshold() default 8.0;
+
+        @AttributeDefinition(description = "Silence always tolerated on top of the learnt heartbeat distribution, in milliseconds.")
+        long acceptablePauseMillis() default 250;
+
+        @AttributeDefinition(description = "Reconnect backoff base, in milliseconds (full jitter).")
+        long backoffBaseMillis() default 500;
+
+        @AttributeDefinition(description = "Reconnect backoff cap, in milliseconds.")
+        long backoffCapMillis() default 30_000;
+
+        @AttributeDefinition(description = "Retry pace of a failed or refused channel, in milliseconds.")
+        long slowRetryMillis() default 60_000;
+
+        @AttributeDefinition(description = "Identical permanent failures before a channel is marked FAILED.")
+        int permanentFailureLimit() default 3;
+
+        @AttributeDefinition(description = "Hot standby channels kept open per peer besides the active one.")
+        int standbyCount() default 1;
+
+        @AttributeDefinition(description = "Frames per second a peer may send before it is refused (RATE_LIMITED).")
+        int rateBudget() default 2000;
+    }
+
+    private final List<Object[]> early = new ArrayList<>();
+    private volatile MeshCore core;
+    private Ed25519Identity identity;
+    private ScheduledExecutorService scheduler;
+    private ExecutorService callbacks;
+    private final List<URI> waitingListens = new ArrayList<>();
+
+    @Activate
+    void activate(BundleContext context, Config config) {
+        String dataDir = Optional.ofNullable(context.getProperty("meshwork.data.dir")).orElse("data");
+        Optional<NodeId> id;
+        try {
+            id = config.id().isBlank() ? Optional.empty() : Optional.of(NodeId.of(config.id().trim()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dev.meshwork.node id: " + e.getMessage());
+        }
+        identity = Ed25519Identity.loadOrCreate(Path.of(dataDir, "identity"), id);
+        RouterSettings d = RouterSettings.DEFAULTS;
+        RouterSettings settings = new RouterSettings(Duration.ofMillis(config.helloTimeoutMillis()), config.queueLimit(),
+                config.queueBytes(), config.maxPayloadBytes(), Duration.ofMillis(config.pingIntervalMillis()),
+                Duration.ofMillis(config.standbyPingIntervalMillis()), config.phiThreshold(), d.minStdDeviation(),
+                Duration.ofMillis(config.acceptablePauseMillis()),
+                BackoffPolicy.fullJitter(Duration.ofMillis(config.backoffBaseMillis()), Duration.ofMillis(config.backoffCapMillis())),
+                Duration.ofMillis(config.slowRetryMillis()), config.permanentFailureLimit(), config.standbyCount(),
+                d.dialStagger(), d.switchRatio(), d.switchSamples(), config.rateBudget(), d.dedupWindow(),
+                d.dedupCapacity(), d.clockJumpThreshold(), Set.of(config.trustedKeys()));
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "meshwork-router"));
+        callbacks = Executors.newCachedThreadPool(r -> thread(r, "meshwork-handlers"));
+        MeshCore c = new MeshCore(identity, settings, System::nanoTime, InstantSource.system(), scheduler, callbacks,
+                () -> ThreadLocalRandom.current().nextDouble());
+        c.start();
+        List<Object[]> pending;
+        synchronized (this) {
+            core = c;
+            pending = List.copyOf(early);
+            early.clear();
+        }
+        pending.forEach(this::apply);
+        for (String l : config.listen()) {
+            URI uri;
+            try {
+                uri = URI.create(l.trim());
+            } catch (IllegalArgumentException e) {
+                deactivate();
+                throw new IllegalArgumentException("dev.meshwork.node listen: malformed URL '" + l + "'");
+            }
+            if (c.hasTransport(uri.getScheme())) {
+                try {
+                    bind(c, uri);
+                } catch (RuntimeException e) {
+                    deactivate(); // SCR will not call it for a failed activation
+                    throw e;
+                }
+            } else {
+                synchronized (this) {
+                    waitingListens.add(uri);
+                }
+                LOG.info("no transport for {} yet: listening once one registers", uri);
+            }
+        }
+        LOG.info("node {} (incarnation {}) started", identity.nodeId(), identity.incarnation());
+    }
+
+    private static Thread thread(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static void bind(MeshCore c, URI uri) {
+        try {
+            c.listen(uri).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("dev.meshwork.node listen " + uri + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("dev.meshwork.node listen " + uri + ": not bound within 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("dev.meshwork.node listen " + uri + ": interrupted");
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        MeshCore c = core;
+        core = null;
+        if (c != null) {
+            c.close();
+        }
+        scheduler.shutdownNow();
+        callbacks.shutdown();
+    }
+
+    private synchronized boolean defer(Object... op) {
+        if (core == null) {
+            early.add(op);
+            return true;
+        }
+        return false;
+    }
+
+    private void apply(Object[] op) {
+        switch ((String) op[0]) {
+            case "transport" -> addTransport((Transport) op[1], castMap(op[2]));
+            case "handler" -> addHandler((MessageHandler) op[1], castMap(op[2]));
+            case "listener" -> addListener((PeerListener) op[1]);
+            default -> throw new IllegalStateException(String.valueOf(op[0]));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "removeTransport")
+    void addTransport(Transport transport, Map<String, Object> props) {
+        if (defer("transport", transport, props)) {
+            return;
+        }
+        MeshCore c = core;
+        Set<String> schemes = MeshCore.schemesOf(props.get(Transport.SCHEMES));
+        c.addTransport(transport, List.copyOf(schemes));
+        List<URI> now = new ArrayList<>();
+        synchronized (this) {
+            waitingListens.removeIf(u -> {
+                if (schemes.contains(u.getScheme())) {
+                    now.add(u);
+                    return true;
+                }
+                return false;
+            });
+        }
+        for (URI u : now) {
+            c.listen(u).whenComplete((bound, e) -> {
+                if (e != null) {
+                    LOG.error("dev.meshwork.node listen {}: {}", u, e.getMessage());
+                } else {
+                    LOG.info("listening on {}", bound);
+                }
+            });
+        }
+    }
+
+    void removeTransport(Transport transport) {
+        MeshCore c = core;
+        if (c != null) {
+            c.removeTransport(transport);
+        }
+        synchronized (this) {
+            early.removeIf(op -> op[1] == transport);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "removeHandler")
+    void addHandler(MessageHandler handler, Map<String, Object> props) {
+        if (defer("handler", handler, props)) {
+            return;
+        }
+        core.addHandler(handler, List.copyOf(MeshCore.schemesOf(props.get(MessageHandler.TOPIC))));
+    }
+
+    void removeHandler(MessageHandler handler) {
+        MeshCore c = core;
+        if (c != null) {
+            c.removeHandler(handler);
+        }
+        synchronized (this) {
+            early.removeIf(op -> op[1] == handler);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "removeListener")
+    void addListener(PeerListener listener) {
+        if (defer("listener", listener, Map.of())) {
+            return;
+        }
+        core.addListener(listener);
+    }
+
+    void removeListener(PeerListener listener) {
+        MeshCore c = core;
+        if (c != null) {
+            c.removeListener(listener);
+        }
+        synchronized (this) {
+            early.removeIf(op -> op[1] == listener);
+        }
+    }
+
+    // ---- Router, delegated
+
+    @Override
+    public NodeId localNode() {
+        return identity.nodeId();
+    }
+
+    @Override
+    public CompletableFuture<DeliveryResult> send(NodeId target, String topic, byte[] payload, SendOptions options) {
+        return core.send(target, topic, payload, options);
+    }
+
+    @Override
+    public CompletableFuture<Void> deliverLocally(InboundMessage message) {
+        return core.deliverLocally(message);
+    }
+
+    @Override
+    public void addPeer(PeerConfig peer) {
+        core.addPeer(peer);
+    }
+
+    @Override
+    public boolean removePeer(NodeId node) {
+        MeshCore c = core;
+        return c != null && c.removePeer(node);
+    }
+
+    @Override
+    public List<PeerInfo> peers() {
+        return core.peers();
+    }
+
+    @Override
+    public Optional<PeerInfo> peer(NodeId node) {
+        return core.peer(node);
+    }
+
+    @Override
+    public List<URI> listenUris() {
+        return core.listenUris();
+    }
+
+    @Override
+    public WorkToken beginWork(NodeId peer) {
+        return core.beginWork(peer);
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        return core.counters();
+    }
+
+    // ---- NodeIdentity, delegated
+
+    @Override
+    public NodeId nodeId() {
+        return identity.nodeId();
+    }
+
+    @Override
+    public PublicKey publicKey() {
+        return identity.publicKey();
+    }
+
+    @Override
+    public String publicKeyBase64() {
+        return identity.publicKeyBase64();
+    }
+
+    @Override
+    public String incarnation() {
+        return identity.incarnation();
+    }
+
+    @Override
+    public byte[] sign(byte[] data) {
+        return identity.sign(data);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.meshwork.transport.multichannel.internal.ds;
+
+import dev.meshwork.api.NodeId;
+import dev.meshwork.api.router.PeerConfig;
+import dev.meshwork.api.router.Router;
+import java.net.URI;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * One configured peer ({@code dev.meshwork.peer~NAME}): adds it to the router while the
+ * configuration exists and removes it when the configuration is deleted.
+ */
+@Component(service = {}, configurationPid = "dev.meshwork.peer", configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = PeerComponent.Config.class, factory = true)
+public final class PeerComponent {
+
+    @ObjectClassDefinition(id = "dev.meshwork.peer", name = "Meshwork peer",
+            description = "A peer node this node keeps a link to.")
+    public @interface Config {
+        @AttributeDefinition(description = "The peer's node id.")
+        String node();
+
+        @AttributeDefinition(description = "The peer's URLs, in order of preference when RTTs are equal.")
+        String[] urls();
+
+        @AttributeDefinition(description = "The peer's Ed25519 key, Base64 of its X.509 encoding; empty: the node's trustedKeys decide.")
+        String publicKey() default "";
+    }
+
+    @Reference
+    private Router router;
+
+    private NodeId node;
+
+    @Activate
+    void activate(Config config, Map<String, Object> props) {
+        String pid = String.valueOf(props.getOrDefault("service.pid", "dev.meshwork.peer"));
+        String name = pid.contains("~") ? pid.substring(pid.indexOf('~') + 1) : config.node();
+        try {
+            node = NodeId.of(config.node());
+            PeerConfig peer = new PeerConfig(node, name, Arrays.stream(config.urls()).map(String::trim).map(URI::create).toList(),
+                    config.publicKey().isBlank() ? Optional.empty() : Optional.of(config.publicKey().trim()));
+            router.addPeer(peer);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("dev.meshwork.peer~" + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (node != null) {
+            router.removePeer(node);
+        }
+    }
+}

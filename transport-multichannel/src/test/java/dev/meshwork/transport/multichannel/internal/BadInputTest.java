@@ -1,0 +1,171 @@
+package dev.meshwork.transport.multichannel.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.meshwork.api.wire.Ack;
+import dev.meshwork.api.wire.Frame;
+import dev.meshwork.api.wire.Goodbye;
+import dev.meshwork.api.wire.HelloAck;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Each kind of bad input is refused with a reason, counted, and closes the connection where it breaks the protocol. */
+class BadInputTest {
+
+    private final TestMesh mesh = new TestMesh();
+
+    private static void assertClosedWith(RawPeer raw, Goodbye.Code code) {
+        assertEquals(code, raw.goodbye().orElseThrow(() -> new AssertionError("no Goodbye in " + raw.received)).getCode());
+        assertNotNull(raw.closed, "connection closed");
+        assertFalse(raw.goodbye().get().getReason().isEmpty(), "with a reason");
+    }
+
+    @Test
+    void refusesFramesBeforeTheHello() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.sendEnvelope(raw.envelope("early"));
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.beforeHello"));
+        assertEquals(0, raw.target.received.size(), "nothing from an unauthenticated connection is routed");
+    }
+
+    @Test
+    void refusesAnUnsignedHelloAck() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
+        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)).build());
+        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
+        assertEquals(1, raw.target.counter("refused.unsignedHello"));
+        raw.sendEnvelope(raw.envelope("after"));
+        assertEquals(0, raw.target.received.size());
+    }
+
+    @Test
+    void refusesAWronglySignedHelloAck() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
+        byte[] sig = raw.signatureForTarget();
+        sig[3] ^= 1;
+        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
+                .setSignature(ByteString.copyFrom(sig))).build());
+        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
+        assertEquals(1, raw.target.counter("refused.badSignature"));
+    }
+
+    @Test
+    void refusesASignatureOverTheWrongNonce() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
+        byte[] replayed = raw.identity.sign(dev.meshwork.api.wire.WireConstants.helloTranscript(RawPeer.freshNonce(),
+                raw.id().value(), raw.target.id().value(), raw.identity.incarnation()));
+        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
+                .setSignature(ByteString.copyFrom(replayed))).build());
+        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
+    }
+
+    @Test
+    void refusesAReplayedHello() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        byte[] nonce = RawPeer.freshNonce();
+        raw.send(Frame.newBuilder().setHello(raw.hello(nonce)).build());
+        assertTrue(raw.helloAck().orElseThrow().getAccepted());
+        raw.reconnect();
+        raw.send(Frame.newBuilder().setHello(raw.hello(nonce)).build());
+        assertFalse(raw.helloAck().orElseThrow().getAccepted());
+        assertTrue(raw.helloAck().get().getReason().contains("replayed"));
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.replayedHello"));
+    }
+
+    @Test
+    void refusesAnUntrustedKeyWithAReason() {
+        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withTrustedKeys(Set.of()));
+        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
+        HelloAck ack = raw.helloAck().orElseThrow();
+        assertFalse(ack.getAccepted());
+        assertTrue(ack.getReason().contains("not trusted"), ack.getReason());
+        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
+        assertEquals(1, raw.target.counter("refused.untrusted"));
+        assertTrue(raw.target.core.peers().isEmpty(), "an untrusted node never becomes a peer");
+    }
+
+    @Test
+    void refusesAnEnvelopeWithASpoofedSource() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.helloAndAuthenticate();
+        raw.sendEnvelope(raw.envelope("spoof").setSource("someone-else"));
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.spoofedSource"));
+        assertEquals(0, raw.target.received.size());
+    }
+
+    @Test
+    void refusesAHopLimitOverflow() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.helloAndAuthenticate();
+        raw.sendEnvelope(raw.envelope("hops").setHopLimit(1000));
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.hopLimitOverflow"));
+    }
+
+    @Test
+    void refusesToRelayWhenTheHopLimitIsExhausted() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.helloAndAuthenticate();
+        raw.sendEnvelope(raw.envelope("relay").setTarget("c").setHopLimit(0));
+        Ack ack = raw.acks().get(0);
+        assertFalse(ack.getOk());
+        assertTrue(ack.getError().startsWith("HOP_LIMIT_EXCEEDED"), ack.getError());
+        assertEquals(1, raw.target.counter("refused.hopLimitExceeded"));
+    }
+
+    @Test
+    void refusesAnUnknownTopicPermanently() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.helloAndAuthenticate();
+        raw.sendEnvelope(raw.envelope("topic").setTopic("nobody.listens"));
+        Ack ack = raw.acks().get(0);
+        assertFalse(ack.getOk());
+        assertFalse(ack.getRetryable());
+        assertTrue(ack.getError().startsWith("UNKNOWN_TOPIC"), ack.getError());
+        assertEquals(1, raw.target.counter("refused.unknownTopic"));
+        assertTrue(raw.closed == null, "not a protocol violation: the connection stays");
+    }
+
+    @Test
+    void refusesAnOversizedPayload() {
+        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withMaxPayloadBytes(100));
+        raw.helloAndAuthenticate();
+        raw.sendEnvelope(raw.envelope("big").setPayload(ByteString.copyFrom(new byte[101])));
+        Ack ack = raw.acks().get(0);
+        assertTrue(ack.getError().startsWith("PAYLOAD_TOO_LARGE"), ack.getError());
+        assertEquals(1, raw.target.counter("refused.payloadTooLarge"));
+        assertEquals(0, raw.target.received.size());
+    }
+
+    @Test
+    void rateLimitsAFloodingPeer() {
+        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withRateBudget(50));
+        raw.helloAndAuthenticate();
+        for (int i = 0; i < 80; i++) {
+            raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build());
+        }
+        mesh.settle();
+        long refused = raw.acks().stream().filter(a -> a.getError().startsWith("RATE_LIMITED")).count();
+        assertTrue(refused >= 25, "refused " + refused);
+        assertTrue(raw.target.received.size() <= 55, "delivered " + raw.target.received.size());
+        assertEquals(refused, raw.target.counter("refused.rateLimited"));
+    }
+
+    @Test
+    void refusesAHelloThatTakesTooLong() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        mesh.advanceMillis(5_001);
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.helloTimeout"));
+    }
+}
