@@ -48,13 +48,16 @@ import org.slf4j.LoggerFactory;
  *       whose rows all wait out a backoff costs nothing until then.</li>
  *   <li>A row is done only on the receiver's acknowledgement; a retryable failure puts it back
  *       with full-jitter backoff, a permanent one (or the attempt cap) makes it dead.</li>
- *   <li>A router that never completes a send cannot strand a row: a guard timer fails the
+ *   <li>A router that never completes a send cannot strand a row: a periodic sweep fails the
  *       attempt after twice the ack timeout.</li>
  * </ul>
  */
 final class Drainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Drainer.class);
+
+    private record Attempt(NodeId target, TargetState ts, Claimed row, AtomicBoolean once, long deadline) {
+    }
 
     private static final class TargetState {
         final AtomicInteger inflight = new AtomicInteger();
@@ -74,6 +77,8 @@ final class Drainer {
     private final LogLimiter logLimiter;
     private final Map<NodeId, TargetState> targets = new ConcurrentHashMap<>();
     private final AtomicBoolean passQueued = new AtomicBoolean();
+    private final Map<Long, Attempt> attempts = new ConcurrentHashMap<>();
+    private ScheduledFuture<?> sweeper;
     private final Object timerLock = new Object();
     private ScheduledFuture<?> timer;
     private long timerAt = Long.MAX_VALUE;
@@ -111,6 +116,8 @@ final class Drainer {
         }
         long period = config.pollInterval().toMillis();
         poll = scheduler.scheduleWithFixedDelay(this::wake, period, period, TimeUnit.MILLISECONDS);
+        long sweep = Math.max(100, config.ackTimeout().toMillis() / 4);
+        sweeper = scheduler.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
         wake();
     }
 
@@ -259,20 +266,23 @@ final class Drainer {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        ScheduledFuture<?> guard;
-        try {
-            guard = scheduler.schedule(() -> finish(target, ts, row, once, new RetryableException(FailureCode.TIMEOUT,
-                    "router did not complete the send within twice the ack timeout")), 2 * config.ackTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            guard = null;
-        }
-        ScheduledFuture<?> g = guard;
+        Attempt attempt = new Attempt(target, ts, row, once, clock.millis() + 2 * config.ackTimeout().toMillis());
+        attempts.put(row.seq(), attempt);
         sent.whenComplete((result, error) -> {
-            if (g != null) {
-                g.cancel(false);
-            }
+            attempts.remove(row.seq(), attempt);
             finish(target, ts, row, once, error);
         });
+    }
+
+    /** Fails attempts the router never completed, so no row is stranded in flight. */
+    private void sweep() {
+        long now = clock.millis();
+        for (Attempt a : attempts.values()) {
+            if (a.deadline() <= now && attempts.remove(a.row().seq(), a)) {
+                finish(a.target(), a.ts(), a.row(), a.once(), new RetryableException(FailureCode.TIMEOUT,
+                        "router did not complete the send within twice the ack timeout"));
+            }
+        }
     }
 
     private void finish(NodeId target, TargetState ts, Claimed row, AtomicBoolean once, Throwable error) {
@@ -341,6 +351,9 @@ final class Drainer {
         closed = true;
         if (poll != null) {
             poll.cancel(false);
+        }
+        if (sweeper != null) {
+            sweeper.cancel(false);
         }
         synchronized (timerLock) {
             if (timer != null) {

@@ -50,6 +50,18 @@ class CrashTest {
         final AtomicInteger oks = new AtomicInteger();
         final AtomicReference<String> idle = new AtomicReference<>();
         volatile boolean ready;
+        Thread reader;
+
+        /**
+         * SIGKILL through the process handle: {@code Process.destroyForcibly()} would also close
+         * our end of the child's stdout and lose the OK lines still in the pipe, which the oracle
+         * needs. Then read the pipe to its end.
+         */
+        void kill() throws InterruptedException {
+            process.toHandle().destroyForcibly();
+            process.waitFor();
+            reader.join(10_000);
+        }
 
         Child(Process process) {
             this.process = process;
@@ -86,6 +98,7 @@ class CrashTest {
             }
         }, "child-stdout");
         reader.setDaemon(true);
+        c.reader = reader;
         reader.start();
         return c;
     }
@@ -118,8 +131,7 @@ class CrashTest {
                 int target = random.nextInt(5) == 0 ? 0 : 1 + random.nextInt(600);
                 Await.until("child " + run + " made progress", Duration.ofSeconds(30), () -> c.oks.get() >= target || !c.process.isAlive());
                 assertTrue(c.process.isAlive(), "child " + run + " died on its own; see " + dir.resolve("child-stderr.log"));
-                c.process.destroyForcibly(); // SIGKILL on Linux
-                c.process.waitFor();
+                c.kill();
                 killedAfter.add(c.oks.get());
             }
             Child last = start(db, server.port(), KILLS, 0, acknowledged, lastOk);
@@ -129,8 +141,7 @@ class CrashTest {
                 String[] idle = last.idle.get().split(" ");
                 assertEquals("0", idle[2], "no message went dead");
             } finally {
-                last.process.destroyForcibly();
-                last.process.waitFor();
+                last.kill();
             }
 
             String context = " (seed " + seed + ", OKs per run " + killedAfter + ")";

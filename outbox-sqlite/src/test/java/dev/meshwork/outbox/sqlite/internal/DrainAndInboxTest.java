@@ -348,4 +348,20 @@ class DrainAndInboxTest {
         b.inbox().onMessage(delivery("e-1", "orders", "x")).toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertEquals(1, handler.count("x"));
     }
+
+    @Test
+    void sendTheRouterNeverCompletesIsFailedAfterTwiceTheAckTimeoutAndRetried() {
+        OutboxService a = node(A, config("a", 64, BackoffPolicy.fullJitter(Duration.ofMillis(10), Duration.ofMillis(50)), 25, false)
+                .withAckTimeout(Duration.ofMillis(200)), InstantSource.system());
+        node(B);
+        RecordingHandler handler = new RecordingHandler();
+        mesh.register(B, "orders", handler);
+        mesh.faults(B).hold = true;
+        String id = a.enqueue(OutboxRequest.of(B, "orders", bytes("x"))).messageId();
+        Await.until("the stuck attempt timed out", WAIT,
+                () -> a.get(id).orElseThrow().lastError().map(e -> e.contains("TIMEOUT")).orElse(false));
+        mesh.faults(B).hold = false;
+        awaitState(a, id, OutboxState.DONE);
+        assertEquals(1, handler.count("x"));
+    }
 }
