@@ -197,7 +197,7 @@ final class Drainer {
             }
             List<Claimed> rows;
             try {
-                rows = OutboxService.await(writer.submit(RowTransitions.claim(target.value(), now, room)));
+                rows = OutboxService.await(writer.submitInline(RowTransitions.claim(target.value(), now, room)));
             } catch (RuntimeException ex) {
                 warn("claim", "outbox cannot claim rows for " + target + ": " + ex.getMessage());
                 earliest = Math.min(earliest, now + config.pollInterval().toMillis());
@@ -314,7 +314,8 @@ final class Drainer {
     }
 
     private void record(NodeId target, TargetState ts, Writer.Op<Boolean> transition, boolean acked, long retryAt) {
-        writer.submit(transition).whenComplete((changed, e) -> {
+        // Inline: the continuation only counts, adjusts the window and queues a pass.
+        writer.submitInline(transition).whenComplete((changed, e) -> {
             if (e != null) {
                 // The row stays INFLIGHT in the file; keep trying so it is not stranded until a restart.
                 warn("transition", "outbox cannot record a delivery outcome, will retry: " + e.getMessage());

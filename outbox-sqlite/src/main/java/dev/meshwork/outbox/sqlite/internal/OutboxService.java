@@ -162,7 +162,15 @@ public final class OutboxService implements Outbox, AutoCloseable {
 
     @Override
     public OutboxReceipt enqueue(OutboxRequest request) {
-        return await(enqueueAsync(request));
+        validate(request);
+        byte[] fingerprint = request.idempotencyKey().isPresent() ? fingerprint(request) : null;
+        long now = wallClock.millis();
+        // Inline completion: this thread only parks until the commit, so the writer may wake it directly.
+        OutboxReceipt receipt = await(writer.submitInline(tx -> insert(tx, request, fingerprint, now)));
+        if (!receipt.duplicate()) {
+            drainer.enqueued(request.target());
+        }
+        return receipt;
     }
 
     @Override
@@ -215,7 +223,7 @@ public final class OutboxService implements Outbox, AutoCloseable {
             }
         }
         long seq = nextSeq++;
-        PreparedStatement ps = tx.prepare("""
+        PreparedStatement ps = tx.batch("""
                 INSERT INTO outbox(seq, target, topic, payload, state, attempts, created_at, next_attempt_at, updated_at,
                                    idem_key, fingerprint, priority)
                 VALUES (?1, ?2, ?3, ?4, 'PENDING', 0, ?5, ?5, ?5, ?6, ?7, ?8)""");
@@ -227,7 +235,7 @@ public final class OutboxService implements Outbox, AutoCloseable {
         ps.setString(6, request.idempotencyKey().orElse(null));
         ps.setBytes(7, fingerprint);
         ps.setInt(8, request.priority());
-        ps.executeUpdate();
+        ps.addBatch();
         return new OutboxReceipt(messageId(seq), false);
     }
 
@@ -350,7 +358,7 @@ public final class OutboxService implements Outbox, AutoCloseable {
         if (seq < 0) {
             return false;
         }
-        boolean changed = await(writer.submit(RowTransitions.retry(seq, wallClock.millis())));
+        boolean changed = await(writer.submitInline(RowTransitions.retry(seq, wallClock.millis())));
         if (changed) {
             get(messageId).ifPresent(m -> drainer.enqueued(m.target()));
         }
@@ -360,12 +368,12 @@ public final class OutboxService implements Outbox, AutoCloseable {
     @Override
     public boolean abort(String messageId) {
         long seq = seqOf(messageId);
-        return seq >= 0 && await(writer.submit(RowTransitions.abort(seq, wallClock.millis())));
+        return seq >= 0 && await(writer.submitInline(RowTransitions.abort(seq, wallClock.millis())));
     }
 
     @Override
     public int purgeDone(Duration age) {
-        return await(writer.submit(RowTransitions.purgeDone(wallClock.millis() - age.toMillis())));
+        return await(writer.submitInline(RowTransitions.purgeDone(wallClock.millis() - age.toMillis())));
     }
 
     /** Inbox figures: ids remembered, duplicates acknowledged without delivery, records in doubt found at start. */

@@ -84,7 +84,26 @@ final class LoopbackLink {
 
         private void serve(Socket s) {
             try (s; DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
-                    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()))) {
+                    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16))) {
+                boolean[] dirty = new boolean[1];
+                Thread flusher = new Thread(() -> {
+                    // Acks are flushed in the background, so many acks share one write.
+                    while (!s.isClosed()) {
+                        synchronized (out) {
+                            try {
+                                while (!dirty[0] && !s.isClosed()) {
+                                    out.wait(50);
+                                }
+                                dirty[0] = false;
+                                out.flush();
+                            } catch (IOException | InterruptedException e) {
+                                return;
+                            }
+                        }
+                    }
+                }, "loopback-ack-flush");
+                flusher.setDaemon(true);
+                flusher.start();
                 while (true) {
                     if (in.readInt() != MESSAGE) {
                         return;
@@ -110,7 +129,10 @@ final class LoopbackLink {
                                 out.writeBoolean(c == null);
                                 out.writeBoolean(retryable);
                                 out.writeUTF(c == null ? "" : String.valueOf(c.getMessage()));
-                                out.flush();
+                                if (!dirty[0]) {
+                                    dirty[0] = true;
+                                    out.notifyAll();
+                                }
                             } catch (IOException ignored) {
                                 // the sender died; it will re-send after its restart
                             }

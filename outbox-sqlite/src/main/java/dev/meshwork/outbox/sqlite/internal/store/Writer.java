@@ -53,8 +53,55 @@ public final class Writer implements AutoCloseable {
             this.connection = connection;
         }
 
-        /** A cached prepared statement for {@code sql}, parameters cleared. */
+        private final List<PreparedStatement> pendingBatches = new ArrayList<>();
+
+        /**
+         * A cached prepared statement for {@code sql}, parameters cleared. Runs any pending
+         * batches first, so the op sees every earlier op's rows.
+         */
         public PreparedStatement prepare(String sql) throws SQLException {
+            flush();
+            return statement(sql);
+        }
+
+        /**
+         * A cached statement for an op that only adds rows: the op binds it and calls
+         * {@code addBatch()}; the writer runs the batch (one native call for many rows) before
+         * the next ordinary statement or the commit.
+         */
+        public PreparedStatement batch(String sql) throws SQLException {
+            PreparedStatement ps = statement(sql);
+            if (!pendingBatches.contains(ps)) {
+                pendingBatches.add(ps);
+            }
+            return ps;
+        }
+
+        void flush() throws SQLException {
+            if (pendingBatches.isEmpty()) {
+                return;
+            }
+            try {
+                for (PreparedStatement ps : pendingBatches) {
+                    ps.executeBatch();
+                }
+            } finally {
+                pendingBatches.clear();
+            }
+        }
+
+        void discard() {
+            for (PreparedStatement ps : pendingBatches) {
+                try {
+                    ps.clearBatch();
+                } catch (SQLException ignored) {
+                    // rolling back anyway
+                }
+            }
+            pendingBatches.clear();
+        }
+
+        private PreparedStatement statement(String sql) throws SQLException {
             PreparedStatement ps = statements.get(sql);
             if (ps == null) {
                 ps = connection.prepareStatement(sql);
@@ -83,7 +130,7 @@ public final class Writer implements AutoCloseable {
         }
     }
 
-    private record Task<T>(Op<T> op, CompletableFuture<T> future) {
+    private record Task<T>(Op<T> op, CompletableFuture<T> future, boolean inline) {
     }
 
     private final Database db;
@@ -106,14 +153,30 @@ public final class Writer implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues {@code op}; the future completes after the batch holding it committed. */
+    /**
+     * Queues {@code op}; the future completes after the batch holding it committed, on the
+     * completion thread, so any continuation is safe.
+     */
     public <T> CompletableFuture<T> submit(Op<T> op) {
+        return submit(op, false);
+    }
+
+    /**
+     * As {@link #submit}, but the future is completed on the writer thread itself: one thread
+     * hand-off less per batch. Only for callers that merely wait for the result or attach
+     * trivial, non-blocking continuations (a counter, a wake-up).
+     */
+    public <T> CompletableFuture<T> submitInline(Op<T> op) {
+        return submit(op, true);
+    }
+
+    private <T> CompletableFuture<T> submit(Op<T> op, boolean inline) {
         CompletableFuture<T> f = new CompletableFuture<>();
         if (closing) {
             f.completeExceptionally(new RetryableException(FailureCode.SHUT_DOWN, "outbox is shutting down"));
             return f;
         }
-        queue.add(new Task<>(op, f));
+        queue.add(new Task<>(op, f, inline));
         return f;
     }
 
@@ -167,6 +230,7 @@ public final class Writer implements AutoCloseable {
                     refusals[i] = refusal;
                 }
             }
+            tx.flush();
             c.commit();
             tx.onRollback.clear();
             commits++;
@@ -186,6 +250,7 @@ public final class Writer implements AutoCloseable {
     }
 
     private void rollback(Connection c) {
+        tx.discard();
         try {
             c.rollback();
         } catch (SQLException re) {
@@ -197,19 +262,35 @@ public final class Writer implements AutoCloseable {
         tx.onRollback.clear();
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private void complete(List<Task<?>> batch, Object[] results, Throwable[] refusals) {
-        List<Task<?>> copy = List.copyOf(batch);
-        completions.execute(() -> {
-            for (int i = 0; i < copy.size(); i++) {
-                CompletableFuture f = copy.get(i).future();
-                if (refusals[i] != null) {
-                    f.completeExceptionally(refusals[i]);
-                } else {
-                    f.complete(results[i]);
-                }
+        boolean deferred = false;
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.get(i).inline()) {
+                completeOne(batch.get(i), results[i], refusals[i]);
+            } else {
+                deferred = true;
             }
-        });
+        }
+        if (deferred) {
+            List<Task<?>> copy = List.copyOf(batch);
+            completions.execute(() -> {
+                for (int i = 0; i < copy.size(); i++) {
+                    if (!copy.get(i).inline()) {
+                        completeOne(copy.get(i), results[i], refusals[i]);
+                    }
+                }
+            });
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void completeOne(Task<?> task, Object result, Throwable refusal) {
+        CompletableFuture f = task.future();
+        if (refusal != null) {
+            f.completeExceptionally(refusal);
+        } else {
+            f.complete(result);
+        }
     }
 
     private void failAll(List<Task<?>> batch, Throwable e) {
