@@ -68,7 +68,7 @@ public final class OutboxBench {
         double blocking = enqueue(work.resolve("blocking.db"), n, false);
         row("outbox enqueue, 16 producers, blocking", blocking, String.format("%.2f× baseline", blocking / baseline));
         double async = enqueue(work.resolve("async.db"), n, true);
-        row("outbox enqueueAsync, 16 producers × 64 outstanding", async, String.format("%.2f× baseline", async / baseline));
+        row("outbox enqueueAsync, 16 producers × " + OutboxBenchChild.OUTSTANDING + " outstanding", async, String.format("%.2f× baseline", async / baseline));
 
         Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();

@@ -26,6 +26,7 @@ public final class OutboxBenchChild {
     public static final NodeId RECEIVER = NodeId.of("receiver");
     public static final int PRODUCERS = 16;
     public static final int PAYLOAD = 100;
+    public static final int OUTSTANDING = Integer.getInteger("outstanding", 64);
 
     private OutboxBenchChild() {
     }
@@ -53,13 +54,18 @@ public final class OutboxBenchChild {
                 produce(outbox, n);
                 System.out.println("FILLED");
                 outbox.setRouter(router);
-                while (outbox.stats().count(OutboxState.DONE) < 1000) {
+                while (outbox.deliveredCount() < 1000) {
                     Thread.sleep(1);
                 }
                 System.out.println("DRAINING");
             }
             case "drain" -> {
+                OutboxStats before = outbox.stats();
+                long left = before.count(OutboxState.PENDING) + before.count(OutboxState.INFLIGHT);
                 outbox.setRouter(router);
+                while (outbox.deliveredCount() < left) {
+                    Thread.sleep(5);
+                }
                 while (true) {
                     OutboxStats st = outbox.stats();
                     if (st.count(OutboxState.PENDING) + st.count(OutboxState.INFLIGHT) == 0) {
@@ -75,13 +81,13 @@ public final class OutboxBenchChild {
         Thread.sleep(Long.MAX_VALUE);
     }
 
-    /** 16 producers, each with at most 64 enqueues outstanding, every one durable when it completes. */
+    /** 16 producers, each with at most OUTSTANDING (default 64) enqueues outstanding, every one durable when it completes. */
     public static void produce(OutboxService outbox, int n) throws InterruptedException {
         Thread[] threads = new Thread[PRODUCERS];
         for (int t = 0; t < PRODUCERS; t++) {
             int thread = t;
             threads[t] = new Thread(() -> {
-                Semaphore window = new Semaphore(64);
+                Semaphore window = new Semaphore(OUTSTANDING);
                 for (int i = thread; i < n; i += PRODUCERS) {
                     window.acquireUninterruptibly();
                     byte[] payload = new byte[PAYLOAD];
@@ -95,7 +101,7 @@ public final class OutboxBenchChild {
                         }
                     });
                 }
-                window.acquireUninterruptibly(64);
+                window.acquireUninterruptibly(OUTSTANDING);
             });
             threads[t].start();
         }
@@ -105,8 +111,8 @@ public final class OutboxBenchChild {
     }
 
     static void waitUntilDone(OutboxService outbox, int n) throws InterruptedException {
-        while (outbox.stats().count(OutboxState.DONE) < n) {
-            Thread.sleep(20);
+        while (outbox.deliveredCount() < n) {
+            Thread.sleep(5);
         }
     }
 }

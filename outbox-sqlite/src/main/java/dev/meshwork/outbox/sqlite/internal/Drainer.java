@@ -293,7 +293,7 @@ final class Drainer {
         Writer.Op<Boolean> transition;
         long retryAt = Long.MAX_VALUE;
         if (error == null) {
-            transition = RowTransitions.acked(row.seq(), now);
+            transition = RowTransitions.ackedBatched(row.seq(), now);
         } else {
             Throwable cause = OutboxService.unwrap(error);
             String text = cause instanceof MeshworkException me ? me.code() + ": " + me.getMessage() : String.valueOf(cause);

@@ -130,10 +130,11 @@ public final class InboxReceiver implements MessageHandler {
             return handled.handle((v, err) -> err).thenCompose(err -> {
                 if (err == null) {
                     delivered.incrementAndGet();
-                    writer.submit(tx -> {
-                        PreparedStatement ps = tx.prepare("UPDATE inbox SET delivered = 1 WHERE message_id = ?");
+                    writer.submitInline(tx -> {
+                        PreparedStatement ps = tx.batch("UPDATE inbox SET delivered = 1 WHERE message_id = ?");
                         ps.setString(1, id);
-                        return ps.executeUpdate();
+                        ps.addBatch();
+                        return null;
                     });
                     return CompletableFuture.<Void>completedFuture(null);
                 }

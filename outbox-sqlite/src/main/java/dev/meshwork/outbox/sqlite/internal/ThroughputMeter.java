@@ -21,7 +21,14 @@ final class ThroughputMeter {
         this.start = nanoTime.getAsLong();
     }
 
+    private long total;
+
+    synchronized long total() {
+        return total;
+    }
+
     synchronized void record(int n) {
+        total += n;
         long second = (nanoTime.getAsLong() - start) / NANOS_PER_SECOND;
         int slot = (int) (second % SECONDS);
         if (seconds[slot] != second) {

@@ -108,6 +108,16 @@ class RowTransitionsTest {
     }
 
     @Test
+    void batchedAckMovesInflightToDoneButLeavesOtherStatesAlone() {
+        long s = insert("b", "INFLIGHT", 1, 0, 0);
+        long pending = insert("b", "PENDING", 0, 0, 0);
+        run(RowTransitions.ackedBatched(s, 5));
+        run(RowTransitions.ackedBatched(pending, 5));
+        assertEquals("DONE", state(s));
+        assertEquals("PENDING", state(pending));
+    }
+
+    @Test
     void retryableFailureReturnsRowToPendingWithItsNextAttemptAndKeepsTheError() {
         long s = insert("b", "INFLIGHT", 3, 0, 0);
         assertTrue(run(RowTransitions.failedRetryable(s, 10, 2_000, 25, "TIMEOUT: slow")));

@@ -58,6 +58,20 @@ public final class RowTransitions {
         };
     }
 
+    /**
+     * INFLIGHT → DONE as {@link #acked}, but added to the writer's statement batch (one native
+     * call for the many acks of one group commit); the outcome is not reported per row.
+     */
+    public static Writer.Op<Boolean> ackedBatched(long seq, long nowMillis) {
+        return tx -> {
+            PreparedStatement ps = tx.batch("UPDATE outbox SET state = 'DONE', updated_at = ?, last_error = NULL WHERE seq = ? AND state = 'INFLIGHT'");
+            ps.setLong(1, nowMillis);
+            ps.setLong(2, seq);
+            ps.addBatch();
+            return Boolean.TRUE;
+        };
+    }
+
     /** INFLIGHT → DONE: the receiver acknowledged. */
     public static Writer.Op<Boolean> acked(long seq, long nowMillis) {
         return tx -> update(tx.prepare("UPDATE outbox SET state = 'DONE', updated_at = ?, last_error = NULL WHERE seq = ? AND state = 'INFLIGHT'"),
