@@ -90,8 +90,12 @@ public final class HealthDocument {
     public synchronized ApplyResult apply(List<Fragment> fragments) {
         List<HealthEvent> fresh = new ArrayList<>();
         boolean gap = false;
+        int conflicts = 0;
         for (Fragment f : fragments) {
-            List<HealthEvent> added = logs.computeIfAbsent(f.origin(), OriginLog::new).apply(f);
+            OriginLog log = logs.computeIfAbsent(f.origin(), OriginLog::new);
+            int conflictsBefore = log.conflicts;
+            List<HealthEvent> added = log.apply(f);
+            conflicts += log.conflicts - conflictsBefore;
             if (added == null) {
                 gap = true;
             } else {
@@ -99,7 +103,7 @@ public final class HealthDocument {
             }
         }
         logs.values().removeIf(l -> l.version() == 0);
-        return new ApplyResult(List.copyOf(fresh), gap);
+        return new ApplyResult(List.copyOf(fresh), gap, conflicts);
     }
 
     /** Joins another document into this one (the lattice's least upper bound). */
@@ -180,8 +184,10 @@ public final class HealthDocument {
      * The outcome of {@link #apply}.
      *
      * @param fresh the events new here
-     * @param gap   whether a fragment was refused for a gap
+     * @param gap       whether a fragment was refused for a gap
+     * @param conflicts events that differ from held ones with the same number (an origin that
+     *                  lost its state reused numbers); the held ones are kept
      */
-    public record ApplyResult(List<HealthEvent> fresh, boolean gap) {
+    public record ApplyResult(List<HealthEvent> fresh, boolean gap, int conflicts) {
     }
 }

@@ -22,6 +22,8 @@ final class OriginLog {
     private final NodeId origin;
     private Summary summary = Summary.EMPTY;
     private final ArrayList<HealthEvent> events = new ArrayList<>();
+    /** Events received that differ from the held event with the same number (never joined). */
+    int conflicts;
 
     OriginLog(NodeId origin) {
         this.origin = origin;
@@ -96,6 +98,9 @@ final class OriginLog {
             if (e.seq() == version() + 1) {
                 events.add(e);
                 fresh.add(e);
+            } else if (e.seq() > summary.covered() && e.seq() <= version()
+                    && !events.get((int) (e.seq() - summary.covered() - 1)).equals(e)) {
+                conflicts++;
             }
         }
         return fresh;

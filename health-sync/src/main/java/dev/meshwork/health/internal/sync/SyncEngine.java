@@ -66,6 +66,16 @@ public final class SyncEngine {
         void send(NodeId neighbour, byte[] payload);
     }
 
+    /**
+     * Makes the local node's own log durable up to a sequence number. Called before any message
+     * carrying own events beyond what was durable leaves the node, so every own event a peer may
+     * hold survives a crash of this node: after a restart it never numbers an event twice.
+     */
+    @FunctionalInterface
+    public interface OwnLogStore {
+        void persistThrough(long ownSeq);
+    }
+
     /** Learns of events newly joined into the document, local or replicated, in order. */
     @FunctionalInterface
     public interface ChangeListener {
@@ -82,6 +92,9 @@ public final class SyncEngine {
     private final SyncConfig config;
     private final long session;
     private final ChangeListener listener;
+    private final OwnLogStore ownLogStore;
+    private long durableOwn;
+    private final java.util.Set<NodeId> rejoinHeard = new java.util.HashSet<>();
     private final Map<NodeId, Neighbour> neighbours = new LinkedHashMap<>();
     private final List<Pending> pendingOwn = new ArrayList<>();
     private final Map<String, AtomicLong> counters = new LinkedHashMap<>();
@@ -101,7 +114,8 @@ public final class SyncEngine {
     }
 
     public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
-            ScheduledExecutorService scheduler, SyncConfig config, long session, ChangeListener listener) {
+            ScheduledExecutorService scheduler, SyncConfig config, long session, ChangeListener listener,
+            OwnLogStore ownLogStore) {
         this.self = self;
         this.doc = doc;
         this.port = port;
@@ -110,16 +124,18 @@ public final class SyncEngine {
         this.config = config;
         this.session = session == 0 ? 1 : session;
         this.listener = listener;
+        this.ownLogStore = ownLogStore;
+        this.durableOwn = doc.version(self);
         for (String name : List.of("sent.digest", "sent.delta", "sent.push", "sent.bytes", "sent.events",
                 "received.messages", "received.malformed", "received.gaps", "rounds.completed", "events.recorded",
-                "events.learned", "events.compacted")) {
+                "events.learned", "events.compacted", "events.conflicting")) {
             counters.put(name, new AtomicLong());
         }
     }
 
     /** Starts the timers (rejoin timeout, anti-entropy, compaction). */
     public void start() {
-        rejoinTimer = scheduler.schedule(this::finishRejoin, config.rejoinTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        scheduleRejoinCheck(0);
         long ae = config.antiEntropyInterval().toNanos();
         periodic.add(scheduler.scheduleWithFixedDelay(this::antiEntropy, ae, ae, TimeUnit.NANOSECONDS));
         long ci = config.compactionInterval().toNanos();
@@ -207,13 +223,21 @@ public final class SyncEngine {
         if (applied.gap()) {
             count("received.gaps");
         }
+        if (applied.conflicts() > 0) {
+            counters.get("events.conflicting").addAndGet(applied.conflicts());
+            LOG.warn("health sync from {}: {} events differ from the held ones under the same number "
+                    + "(an origin reused sequence numbers after losing its state)", from, applied.conflicts());
+        }
         // A neighbour's version vector says how far our own log got before this start; once we
-        // hold at least that much of it, numbering new events cannot reuse a sequence number.
-        m.version().ifPresent(v -> {
-            if (v.getOrDefault(self, 0L) <= doc.version(self)) {
+        // hold at least what every linked neighbour holds of it, numbering new events does not
+        // reuse a sequence number (see OwnLogState).
+        if (ownLog == OwnLogState.REJOINING && n != null && m.version().isPresent()
+                && m.version().get().getOrDefault(self, 0L) <= doc.version(self)) {
+            rejoinHeard.add(from);
+            if (rejoinHeard.containsAll(neighbours.keySet())) {
                 finishRejoin();
             }
-        });
+        }
         if (!applied.fresh().isEmpty()) {
             counters.get("events.learned").addAndGet(applied.fresh().size());
             listener.onNewEvents(applied.fresh());
@@ -305,6 +329,10 @@ public final class SyncEngine {
             }
             for (Fragment f : d.fragments()) {
                 n.assumed.merge(f.origin(), f.upTo(), Math::max);
+                if (f.origin().equals(self) && f.upTo() > durableOwn) {
+                    ownLogStore.persistThrough(f.upTo());
+                    durableOwn = f.upTo();
+                }
             }
             boolean last = !d.truncated();
             if (kind == SyncMessage.Kind.DELTA && last) {
@@ -334,6 +362,31 @@ public final class SyncEngine {
             LOG.debug("health sync to {} failed: {}", to, e.toString());
         }
     }
+
+    /**
+     * The rejoin ends by timeout only when no neighbour is linked (an isolated node), or after
+     * {@link #REJOIN_PATIENCE} timeouts with neighbours that never answered: a linked neighbour
+     * may hold later events of our own log, and a lost digest is repeated by anti-entropy.
+     */
+    private void scheduleRejoinCheck(int attempt) {
+        rejoinTimer = scheduler.schedule(() -> {
+            if (ownLog != OwnLogState.REJOINING) {
+                return;
+            }
+            if (neighbours.isEmpty() || attempt + 1 >= REJOIN_PATIENCE) {
+                if (!neighbours.isEmpty()) {
+                    LOG.warn("health: neighbours {} did not answer within {} x {}; recording own events anyway",
+                            neighbours.keySet(), REJOIN_PATIENCE, config.rejoinTimeout());
+                }
+                finishRejoin();
+            } else {
+                scheduleRejoinCheck(attempt + 1);
+            }
+        }, config.rejoinTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** How many rejoin timeouts a starting node waits for linked but silent neighbours. */
+    static final int REJOIN_PATIENCE = 20;
 
     private void finishRejoin() {
         if (ownLog == OwnLogState.REJOINING) {
