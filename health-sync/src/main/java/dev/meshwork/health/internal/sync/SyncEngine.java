@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * neighbour holds (a version vector).
  * <ul>
  *   <li>Link up, and every anti-entropy interval: send {@code DIGEST(my vv)}.</li>
- *   <li>On {@code DIGEST(v)}: {@code assumed := v}. On {@code DELTA(fragments, v)}: join the
+ *   <li>On {@code DIGEST(v)}: {@code assumed := v} (except what we sent in the last half
+ *       interval, which may still be in flight). On {@code DELTA(fragments, v)}: join the
  *       fragments, {@code assumed := assumed ⊔ v}. Then, if the neighbour lacks something
  *       ({@code my vv ⋠ assumed}), answer {@code DELTA(exactly that, my vv)}; else if I lack
  *       something ({@code v ⋠ my vv}, or a fragment left a gap), answer {@code DIGEST(my vv)};
@@ -107,6 +108,8 @@ public final class SyncEngine {
     private static final class Neighbour {
         long session;
         Map<NodeId, Long> assumed = new HashMap<>();
+        /** When {@code assumed} was last raised optimistically per origin (wall millis). */
+        Map<NodeId, Long> sentAt = new HashMap<>();
         boolean roundOpen;
     }
 
@@ -258,7 +261,7 @@ public final class SyncEngine {
                 }
                 return;
             }
-            case DIGEST -> n.assumed = new HashMap<>(m.version().orElseThrow());
+            case DIGEST -> n.assumed = fromDigest(n, m.version().orElseThrow());
             case DELTA -> m.version().orElseThrow().forEach((o, s) -> n.assumed.merge(o, s, Math::max));
         }
         Map<NodeId, Long> mine = doc.versionVector();
@@ -278,6 +281,25 @@ public final class SyncEngine {
             }
             n.roundOpen = false;
         }
+    }
+
+    /**
+     * A digest says what the neighbour held when it sent it; what we sent it since may still be
+     * in flight. So the digest replaces our assumption, except where we sent more within the last
+     * half anti-entropy interval: without that, every digest crossing a push would have the push
+     * sent twice. A push that was really lost is repaired by the next digest after that.
+     */
+    private Map<NodeId, Long> fromDigest(Neighbour n, Map<NodeId, Long> digest) {
+        Map<NodeId, Long> next = new HashMap<>(digest);
+        long now = wallClock.millis();
+        long grace = config.antiEntropyInterval().toMillis() / 2;
+        n.assumed.forEach((origin, seq) -> {
+            Long sent = n.sentAt.get(origin);
+            if (sent != null && now - sent < grace && seq > next.getOrDefault(origin, 0L)) {
+                next.put(origin, seq);
+            }
+        });
+        return next;
     }
 
     /** Sends a digest to every neighbour (the periodic anti-entropy round). */
@@ -329,6 +351,7 @@ public final class SyncEngine {
             }
             for (Fragment f : d.fragments()) {
                 n.assumed.merge(f.origin(), f.upTo(), Math::max);
+                n.sentAt.put(f.origin(), wallClock.millis());
                 if (f.origin().equals(self) && f.upTo() > durableOwn) {
                     ownLogStore.persistThrough(f.upTo());
                     durableOwn = f.upTo();
