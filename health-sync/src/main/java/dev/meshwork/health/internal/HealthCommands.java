@@ -1,0 +1,66 @@
+package dev.meshwork.health.internal;
+
+import dev.meshwork.api.NodeId;
+import dev.meshwork.api.health.HealthEvent;
+import dev.meshwork.api.health.HealthView;
+import dev.meshwork.api.health.NodeStatus;
+import dev.meshwork.api.health.Observation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** Gogo commands {@code mesh:health} and {@code mesh:timeline NODE}. */
+@Component(service = HealthCommands.class, property = {"osgi.command.scope=mesh", "osgi.command.function=health",
+        "osgi.command.function=timeline"})
+public final class HealthCommands {
+
+    private final HealthView view;
+
+    @Activate
+    public HealthCommands(@Reference(name = "view") HealthView view) {
+        this.view = view;
+    }
+
+    /** Every node: best reachability, who sees it how, last seen, started, uptime over a day. */
+    public String health() {
+        StringBuilder sb = new StringBuilder(String.format("%-20s %-8s %-24s %-24s %-7s %s%n", "NODE", "BEST", "LAST SEEN",
+                "STARTED", "UP 24H", "SEEN BY"));
+        for (NodeId n : view.nodes()) {
+            NodeStatus s = view.status(n).orElseThrow();
+            String seenBy = s.seenBy().stream().map(HealthCommands::describe).collect(Collectors.joining(", "));
+            sb.append(String.format("%-20s %-8s %-24s %-24s %6.1f%% %s%n", n, s.best() + (s.stopped() ? "*" : ""),
+                    s.lastSeen().map(Instant::toString).orElse("-"), s.startedAt().map(Instant::toString).orElse("-"),
+                    100 * view.uptime(n, Duration.ofDays(1)), seenBy.isEmpty() ? "-" : seenBy));
+        }
+        sb.append("(* stopped on purpose)  version vector ").append(view.versionVector());
+        if (view instanceof ReplicatedHealthView r) {
+            sb.append(System.lineSeparator()).append(r.syncState()).append(System.lineSeparator()).append(r.counters());
+        }
+        return sb.toString();
+    }
+
+    /** The events {@code node} recorded, oldest first (the newest 100). */
+    public String timeline(String node) {
+        if (!NodeId.isValid(node)) {
+            return "not a node id: " + node;
+        }
+        List<HealthEvent> events = view.timeline(NodeId.of(node), Instant.EPOCH, 100);
+        if (events.isEmpty()) {
+            return "no events of " + node + " within the retention window";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (HealthEvent e : events) {
+            sb.append(String.format("%6d %s %-22s %s %s%n", e.seq(), e.at(), e.type(),
+                    e.subject().map(NodeId::value).orElse(""), e.attributes().isEmpty() ? "" : e.attributes()));
+        }
+        return sb.toString();
+    }
+
+    private static String describe(Observation o) {
+        return o.observer() + ":" + o.reachability() + o.via().map(v -> " via " + v).orElse("");
+    }
+}

@@ -1,0 +1,304 @@
+package dev.meshwork.health.internal;
+
+import dev.meshwork.api.NodeId;
+import dev.meshwork.api.health.HealthEvent;
+import dev.meshwork.api.health.HealthEventType;
+import dev.meshwork.api.health.HealthView;
+import dev.meshwork.api.health.NodeStatus;
+import dev.meshwork.api.health.Observation;
+import dev.meshwork.api.lifecycle.LifecycleEvent;
+import dev.meshwork.api.router.ChannelInfo;
+import dev.meshwork.api.router.InboundMessage;
+import dev.meshwork.api.router.PeerEvent;
+import dev.meshwork.api.router.PeerInfo;
+import dev.meshwork.api.router.Route;
+import dev.meshwork.api.router.Router;
+import dev.meshwork.api.router.SendOptions;
+import dev.meshwork.health.internal.crdt.HealthDocument;
+import dev.meshwork.health.internal.crdt.HealthQueries;
+import dev.meshwork.health.internal.sync.OwnLogState;
+import dev.meshwork.health.internal.sync.SyncConfig;
+import dev.meshwork.health.internal.sync.SyncEngine;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's health replica wired to the Router: records this node's own observations (peer
+ * events, RTT summaries, gateway states, its own start and stop), replicates the document with
+ * the direct neighbours through a {@link SyncEngine}, persists it through a {@link StateStore},
+ * and answers the {@link HealthView} queries. Plain Java; the DS component only builds it.
+ *
+ * <p><b>Threading:</b> every change runs on the given single-threaded scheduler (callers on other
+ * threads hand their work to it); queries read a consistent snapshot from any thread.
+ */
+public final class HealthNode implements HealthView {
+
+    /** The Router topic of health sync messages. */
+    public static final String TOPIC = "meshwork.health.sync";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthNode.class);
+
+    private final Router router;
+    private final StateStore store;
+    private final SyncConfig config;
+    private final InstantSource wallClock;
+    private final ScheduledExecutorService executor;
+    private final Duration persistDelay;
+    private final Duration rttInterval;
+    private final Consumer<List<HealthEvent>> changes;
+    private final HealthDocument doc = new HealthDocument();
+    private final Map<NodeId, Long> lastRttMillis = new HashMap<>();
+    private final AtomicLong sendFailures = new AtomicLong();
+    private final AtomicLong persistFailures = new AtomicLong();
+    private SyncEngine engine;
+    private NodeId self;
+    private ScheduledFuture<?> persistTimer;
+    private ScheduledFuture<?> rttTimer;
+    private volatile Optional<String> lastPersistError = Optional.empty();
+    /** Set by {@link #stop}: events racing with the unregistration of the whiteboard services are ignored. */
+    private volatile boolean stopped;
+
+    public HealthNode(Router router, StateStore store, SyncConfig config, InstantSource wallClock,
+            ScheduledExecutorService executor, Duration persistDelay, Duration rttInterval,
+            Consumer<List<HealthEvent>> changes) {
+        this.router = router;
+        this.store = store;
+        this.config = config;
+        this.wallClock = wallClock;
+        this.executor = executor;
+        this.persistDelay = persistDelay;
+        this.rttInterval = rttInterval;
+        this.changes = changes;
+    }
+
+    /**
+     * Loads the persisted state (a corrupt file is moved aside), records this node's start and
+     * opens a sync round with every direct neighbour. Call on the executor's thread or before
+     * anything else uses this node.
+     */
+    public void start() {
+        self = router.localNode();
+        store.load().ifPresent(doc::apply);
+        engine = new SyncEngine(self, doc, this::send, wallClock, executor, config,
+                new java.security.SecureRandom().nextLong(), this::onNewEvents, seq -> persistNow());
+        engine.start();
+        engine.record(HealthEventType.NODE_STARTED, Optional.empty(), Map.of("incarnation", UUID.randomUUID().toString()));
+        for (PeerInfo p : router.peers()) {
+            if (p.route().kind() != Route.Kind.UNREACHABLE) {
+                recordReach(p);
+            }
+            if (p.route().kind() == Route.Kind.DIRECT) {
+                engine.linkUp(p.node());
+            }
+        }
+        long rtt = rttInterval.toNanos();
+        rttTimer = executor.scheduleWithFixedDelay(this::recordRttSummaries, rtt, rtt, TimeUnit.NANOSECONDS);
+    }
+
+    /** Records the orderly stop, pushes it to the neighbours and persists. */
+    public void stop() {
+        stopped = true;
+        if (rttTimer != null) {
+            rttTimer.cancel(false);
+        }
+        engine.record(HealthEventType.NODE_STOPPED, Optional.empty(), Map.of());
+        engine.stop();
+        if (persistTimer != null) {
+            persistTimer.cancel(false);
+        }
+        persistNow();
+    }
+
+    /** For the PeerListener whiteboard: hands the event to the executor. */
+    public void onPeerEvent(PeerEvent event) {
+        executor.execute(() -> {
+            if (!stopped) {
+                handlePeerEvent(event);
+            }
+        });
+    }
+
+    /** For the MessageHandler whiteboard: hands the message to the executor. */
+    public void onSyncMessage(InboundMessage message) {
+        if (message.relayedBy().isPresent()) {
+            return; // sync is hop by hop between direct neighbours; a relayed one is stale routing
+        }
+        executor.execute(() -> {
+            if (!stopped) {
+                engine.onMessage(message.source(), message.payload());
+            }
+        });
+    }
+
+    /** For the LifecycleListener whiteboard: records a supervised gateway's new state. */
+    public void onLifecycleEvent(LifecycleEvent event) {
+        executor.execute(() -> {
+            if (!stopped) {
+                engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
+                        "state", event.to().name(), "epoch", Long.toString(event.epoch()), "reason", event.reason()));
+            }
+        });
+    }
+
+    void handlePeerEvent(PeerEvent event) {
+        PeerInfo p = event.peer();
+        switch (event.type()) {
+            case PEER_UP, ROUTE_CHANGED -> recordReach(p);
+            case PEER_DOWN -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of("detail", event.detail()));
+            case ACTIVE_CHANNEL_CHANGED -> engine.record(HealthEventType.ACTIVE_CHANNEL_CHANGED, Optional.of(p.node()),
+                    Map.of("to", p.activeChannel().map(c -> c.uri().toString()).orElse(""), "detail", event.detail()));
+            case PEER_RESTARTED -> {
+                engine.linkDown(p.node()); // its sync session starts over
+                recordReach(p);
+            }
+            default -> {
+                // channel up/down and refusals are the router's business; the link events above
+                // already say what they mean for reachability
+            }
+        }
+        boolean direct = p.route().kind() == Route.Kind.DIRECT && event.type() != PeerEvent.Type.PEER_DOWN;
+        boolean linked = engine.neighbours().contains(p.node());
+        if (direct && !linked) {
+            engine.linkUp(p.node());
+        } else if (!direct && linked) {
+            engine.linkDown(p.node());
+        }
+    }
+
+    private void recordReach(PeerInfo p) {
+        Route r = p.route();
+        switch (r.kind()) {
+            case DIRECT -> engine.record(HealthEventType.PEER_UP, Optional.of(p.node()),
+                    Map.of("route", "direct", "channel", r.channel().map(Object::toString).orElse("")));
+            case RELAY -> engine.record(HealthEventType.PEER_UP, Optional.of(p.node()),
+                    Map.of("route", "relay", "via", r.via().map(NodeId::value).orElse("")));
+            case UNREACHABLE -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of());
+        }
+    }
+
+    /** Records the RTT of each direct peer's active channel when it moved by 20 % or more. */
+    void recordRttSummaries() {
+        for (PeerInfo p : router.peers()) {
+            Optional<ChannelInfo> active = p.activeChannel();
+            if (p.route().kind() != Route.Kind.DIRECT || active.isEmpty() || active.get().rtt().isEmpty()) {
+                continue;
+            }
+            long ms = active.get().rtt().get().toMillis();
+            Long last = lastRttMillis.get(p.node());
+            if (last == null || Math.abs(ms - last) * 5 >= Math.max(1, last)) {
+                lastRttMillis.put(p.node(), ms);
+                engine.record(HealthEventType.RTT_SUMMARY, Optional.of(p.node()),
+                        Map.of("p50_ms", Long.toString(ms), "channel", active.get().uri().toString()));
+            }
+        }
+    }
+
+    private void send(NodeId neighbour, byte[] payload) {
+        router.send(neighbour, TOPIC, payload, SendOptions.DEFAULT.withAck(false)).whenComplete((r, failure) -> {
+            if (failure != null) {
+                // Anti-entropy repairs a lost message; one debug line, a counter.
+                sendFailures.incrementAndGet();
+                LOG.debug("health sync to {} not sent: {}", neighbour, failure.toString());
+            }
+        });
+    }
+
+    private void onNewEvents(List<HealthEvent> events) {
+        schedulePersist();
+        try {
+            changes.accept(events);
+        } catch (RuntimeException e) {
+            LOG.warn("a health listener failed", e);
+        }
+    }
+
+    private void schedulePersist() {
+        if (persistTimer == null || persistTimer.isDone()) {
+            persistTimer = executor.schedule(this::persistNow, persistDelay.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void persistNow() {
+        try {
+            store.save(self, doc.snapshot().values());
+            lastPersistError = Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            persistFailures.incrementAndGet();
+            lastPersistError = Optional.of(e.toString());
+            LOG.warn("cannot persist health state to {}: {}", store.file(), e.toString());
+        }
+    }
+
+    /** Counters of the sync engine and this node, by name. */
+    public Map<String, Long> counters() {
+        Map<String, Long> c = new LinkedHashMap<>(engine.counters());
+        c.put("send.failures", sendFailures.get());
+        c.put("persist.failures", persistFailures.get());
+        return c;
+    }
+
+    public OwnLogState ownLogState() {
+        return engine.ownLogState();
+    }
+
+    public List<NodeId> syncNeighbours() {
+        return engine.neighbours();
+    }
+
+    public Optional<String> lastPersistError() {
+        return lastPersistError;
+    }
+
+    HealthDocument document() {
+        return doc;
+    }
+
+    private HealthQueries queries() {
+        return new HealthQueries(doc.snapshot());
+    }
+
+    @Override
+    public List<NodeId> nodes() {
+        return queries().nodes();
+    }
+
+    @Override
+    public List<Observation> observations() {
+        return queries().observations();
+    }
+
+    @Override
+    public Optional<NodeStatus> status(NodeId node) {
+        return queries().status(node);
+    }
+
+    @Override
+    public List<HealthEvent> timeline(NodeId node, Instant since, int limit) {
+        return queries().timeline(node, since, limit);
+    }
+
+    @Override
+    public double uptime(NodeId node, Duration window) {
+        return queries().uptime(node, window, wallClock.instant());
+    }
+
+    @Override
+    public Map<NodeId, Long> versionVector() {
+        return doc.versionVector();
+    }
+}
