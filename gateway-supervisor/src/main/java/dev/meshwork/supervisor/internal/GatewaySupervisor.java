@@ -579,8 +579,16 @@ public final class GatewaySupervisor implements LifecycleController {
                 lastError = Optional.of("exited: " + status.describe());
                 recentOutput = lastLines(p);
                 LOG.warn("gateway {}: {}", config.name(), lastError.get());
-                startWaiters.addAll(reloadWaiters); // a reload that killed it completes with the restart
-                reloadWaiters.clear();
+                boolean permanent = status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt());
+                if (!reloadWaiters.isEmpty() && !permanent) {
+                    // Our reload signal ended it: the reload falls back to a restart, now, and
+                    // the reload completes with it. Not a crash, so neither backoff nor governor.
+                    startWaiters.addAll(reloadWaiters);
+                    reloadWaiters.clear();
+                    restarts++;
+                    beginStart("exited after the reload signal (" + status.describe() + "); restarting");
+                    return;
+                }
                 afterExit(status, nanoTime.getAsLong() - readyAt);
             }
             default -> publish();

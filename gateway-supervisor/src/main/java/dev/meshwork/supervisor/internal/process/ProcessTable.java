@@ -79,7 +79,9 @@ public final class ProcessTable {
                 }
             }
             String cmd = new String(raw, StandardCharsets.UTF_8).trim();
-            return cmd.length() > 300 ? cmd.substring(0, 300) + "…" : cmd;
+            // Long command lines (class paths) keep their head and tail: the program and its main
+            // class or script are what an operator needs to recognise the process.
+            return cmd.length() > 300 ? cmd.substring(0, 150) + " … " + cmd.substring(cmd.length() - 140) : cmd;
         } catch (IOException e) {
             return "?";
         }
