@@ -45,7 +45,8 @@ public final class ConfigMapper {
         }
         List<String> command = new ArrayList<>();
         command.add(c.command().trim());
-        command.addAll(Arrays.asList(c.args()));
+        // A metatype-driven launcher may turn an empty list into [""]: blank entries are no arguments.
+        Arrays.stream(c.args()).filter(a -> !a.isEmpty()).forEach(command::add);
         Pattern redact;
         try {
             redact = Pattern.compile(c.redact_pattern());
@@ -89,6 +90,9 @@ public final class ConfigMapper {
     static Map<String, String> pairs(String key, String[] entries) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String e : entries) {
+            if (e.isBlank()) {
+                continue;
+            }
             int eq = e.indexOf('=');
             if (eq <= 0) {
                 throw new IllegalArgumentException(key + ": entry " + (out.size() + 1) + " is not KEY=VALUE");

@@ -7,7 +7,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The keys of one {@code dev.meshwork.supervisor~NAME} factory configuration. Durations are in
  * milliseconds; a key's name is the method name with {@code _} read as {@code .}.
  */
-@ObjectClassDefinition(pid = "dev.meshwork.supervisor", name = "Meshwork gateway supervisor",
+@ObjectClassDefinition(id = "dev.meshwork.supervisor", name = "Meshwork gateway supervisor",
         description = "Supervises one local gateway process (one factory configuration per gateway).")
 public @interface SupervisorConfiguration {
 
