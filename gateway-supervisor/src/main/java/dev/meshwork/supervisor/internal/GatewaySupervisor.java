@@ -77,6 +77,8 @@ public final class GatewaySupervisor implements LifecycleController {
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
     private static final Duration GONE_POLL = Duration.ofMillis(20);
     private static final Duration GONE_GIVE_UP = Duration.ofSeconds(5);
+    private static final long FIRST_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long MAX_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** A pending operator request. RESTART includes RELOAD. */
     enum Intent { NONE, RELOAD, RESTART }
@@ -683,23 +685,38 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         CompletableFuture<Void> gone = new CompletableFuture<>();
         p.terminate();
-        ScheduledFuture<?> killTimer = executor.schedule(() -> {
-            if (!gone.isDone()) {
-                if (p.anyAlive()) {
-                    LOG.warn("gateway {}: pid {} group still alive {} ms after SIGTERM; sending SIGKILL", config.name(),
-                            p.pid(), config.stopGrace().toMillis());
-                    p.kill();
-                }
-                pollGone(p, gone, nanoTime.getAsLong() + GONE_GIVE_UP.toNanos());
-            }
-        }, config.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
+        // Watch closely rather than wait for the exit alone: the leader may be gone already while
+        // its children take a moment to die of the SIGTERM, and the next spawn waits on this.
+        long killAt = nanoTime.getAsLong() + config.stopGrace().toNanos();
+        watchGone(p, gone, killAt, FIRST_GONE_POLL_NANOS);
         p.exit().thenAccept(st -> post(() -> {
             if (!gone.isDone() && !p.anyAlive()) {
                 gone.complete(null);
-                killTimer.cancel(false);
             }
         }));
         previousGone = CompletableFuture.allOf(previousGone, gone);
+    }
+
+    /** Until the grace ends: checks the group is gone, polling from 2 ms up to 100 ms; then SIGKILL. */
+    private void watchGone(GatewayProcess p, CompletableFuture<Void> gone, long killAt, long pollNanos) {
+        if (gone.isDone()) {
+            return;
+        }
+        if (!p.anyAlive()) {
+            gone.complete(null);
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        if (now - killAt >= 0) {
+            LOG.warn("gateway {}: pid {} group still alive {} ms after SIGTERM; sending SIGKILL", config.name(), p.pid(),
+                    config.stopGrace().toMillis());
+            p.kill();
+            pollGone(p, gone, now + GONE_GIVE_UP.toNanos());
+            return;
+        }
+        long next = Math.min(pollNanos, killAt - now);
+        executor.schedule(() -> watchGone(p, gone, killAt, Math.min(pollNanos * 2, MAX_GONE_POLL_NANOS)), next,
+                TimeUnit.NANOSECONDS);
     }
 
     private void pollGone(GatewayProcess p, CompletableFuture<Void> gone, long giveUpAt) {

@@ -1,5 +1,6 @@
 package dev.meshwork.supervisor.internal.process;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -39,18 +40,54 @@ public final class ProcessTable {
     }
 
     public Optional<Stat> stat(long pid) {
-        try {
-            String s = Files.readString(proc.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.UTF_8);
-            // The command name is in parentheses and may itself contain spaces and ')'.
-            int close = s.lastIndexOf(')');
-            String[] f = s.substring(close + 2).trim().split(" ");
-            // f[0]=state f[1]=ppid f[2]=pgrp f[3]=session ... f[19]=starttime
-            return Optional.of(new Stat(pid, f[0].charAt(0), Long.parseLong(f[1]), Long.parseLong(f[2]),
-                    Long.parseLong(f[3]), Long.parseLong(f[19])));
+        byte[] buf = BUFFER.get();
+        int n;
+        // FileInputStream rather than Files.readString: a scan of the whole table reads every
+        // /proc/N/stat, and the plain stream is several times cheaper per small file.
+        try (FileInputStream in = new FileInputStream(proc.resolve(Long.toString(pid)).resolve("stat").toFile())) {
+            n = in.read(buf);
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
+        if (n <= 0) {
+            return Optional.empty();
+        }
+        // The command name is in parentheses and may itself contain spaces and ')'.
+        int i = n - 1;
+        while (i >= 0 && buf[i] != ')') {
+            i--;
+        }
+        if (i < 0) {
+            return Optional.empty();
+        }
+        i += 2; // skip ") "
+        long[] fields = new long[20];
+        char state = (char) buf[i];
+        int field = 0;
+        i += 2;
+        long value = 0;
+        boolean negative = false;
+        // fields after the state: ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+        // utime stime cutime cstime priority nice num_threads itrealvalue starttime
+        for (; i < n && field < 19; i++) {
+            byte b = buf[i];
+            if (b == ' ' || b == '\n') {
+                fields[field++] = negative ? -value : value;
+                value = 0;
+                negative = false;
+            } else if (b == '-') {
+                negative = true;
+            } else {
+                value = value * 10 + (b - '0');
+            }
+        }
+        if (field < 19) {
+            return Optional.empty();
+        }
+        return Optional.of(new Stat(pid, state, fields[0], fields[1], fields[2], fields[18]));
     }
+
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[1024]);
 
     /** Live (non-zombie) processes whose process group is {@code pgid}. */
     public List<Long> groupMembers(long pgid) {
