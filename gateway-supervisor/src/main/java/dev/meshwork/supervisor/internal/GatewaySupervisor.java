@@ -1,0 +1,863 @@
+package dev.meshwork.supervisor.internal;
+
+import static dev.meshwork.api.lifecycle.LifecycleState.BACKOFF;
+import static dev.meshwork.api.lifecycle.LifecycleState.DEGRADED;
+import static dev.meshwork.api.lifecycle.LifecycleState.FAILED;
+import static dev.meshwork.api.lifecycle.LifecycleState.RUNNING;
+import static dev.meshwork.api.lifecycle.LifecycleState.STARTING;
+import static dev.meshwork.api.lifecycle.LifecycleState.STOPPED;
+import static dev.meshwork.api.lifecycle.LifecycleState.STOPPING;
+
+import dev.meshwork.api.FailureCode;
+import dev.meshwork.api.MeshworkException;
+import dev.meshwork.api.PermanentException;
+import dev.meshwork.api.RetryableException;
+import dev.meshwork.api.lifecycle.LifecycleController;
+import dev.meshwork.api.lifecycle.LifecycleEvent;
+import dev.meshwork.api.lifecycle.LifecycleState;
+import dev.meshwork.api.lifecycle.LifecycleStatus;
+import dev.meshwork.api.lifecycle.Probe;
+import dev.meshwork.api.lifecycle.ProbeContext;
+import dev.meshwork.api.lifecycle.ProbeResult;
+import dev.meshwork.supervisor.internal.SupervisorConfig.ProbeSpec;
+import dev.meshwork.supervisor.internal.process.ExitStatus;
+import dev.meshwork.supervisor.internal.process.GatewayProcess;
+import dev.meshwork.supervisor.internal.process.ProcessTable.PortHolder;
+import dev.meshwork.supervisor.internal.process.Spawner;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Supervises one gateway process: the one class that owns its lifecycle state and every
+ * transition, with the spawner, probes, governor and restart scheduler as collaborators.
+ *
+ * <pre>
+ *   STOPPED ──start──▶ STARTING ──ready──▶ RUNNING ──miss──▶ DEGRADED ──hit──▶ RUNNING
+ *                         │  ▲                │ exit             │ K misses / exit
+ *                 fail /  │  │ restart,       ▼                  ▼
+ *                 exit    │  │ reload     BACKOFF ◀──────────────┘
+ *                         ▼  │ fallback      │ timer (full-jitter backoff)
+ *                      BACKOFF ──timer──▶ STARTING
+ *   exit or start failure with the governor open ──▶ FAILED ──slow retry──▶ STARTING
+ *   exit code 78 / configured permanent code ──▶ FAILED ──configuration change, start, restart──▶ STARTING
+ *   port held by a foreign process ──▶ FAILED ──slow retry──▶ STARTING
+ *   any ──stop──▶ STOPPING ──process group gone──▶ STOPPED
+ * </pre>
+ *
+ * <p>Why one thread: every input (requests, process exits, probe results, timers) is posted to
+ * the injected single-threaded scheduler and handled there in order, so the state is plain fields
+ * with no locks and no flag combinations. Every start increments the epoch; callbacks carry the
+ * epoch they were made for and do nothing once it is stale. Restart and reload requests are
+ * intents: they coalesce within the debounce window, wait while STARTING and are applied once
+ * the gateway is RUNNING; a stop cancels them (their futures fail with {@code CANCELLED}).
+ *
+ * <p>Public methods are thread-safe and never block.
+ */
+public final class GatewaySupervisor implements LifecycleController {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
+    private static final Duration GONE_POLL = Duration.ofMillis(20);
+    private static final Duration GONE_GIVE_UP = Duration.ofSeconds(5);
+    private static final long FIRST_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long MAX_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    /** A pending operator request. RESTART includes RELOAD. */
+    enum Intent { NONE, RELOAD, RESTART }
+
+    /** Why the gateway is FAILED, which decides whether it retries on its own. */
+    enum FailedCause { GOVERNOR, PERMANENT_EXIT, PORT_HELD }
+
+    private final Spawner spawner;
+    private final Function<String, Optional<Probe>> probes;
+    private final IntFunction<Optional<PortHolder>> ports;
+    private final PidFile pidFile;
+    private final LongSupplier nanoTime;
+    private final InstantSource clock;
+    private final ScheduledExecutorService executor;
+    private final DoubleSupplier random;
+    private final Consumer<LifecycleEvent> events;
+
+    // ---- state: touched only on the executor thread ----
+    private SupervisorConfig config;
+    private Governor governor;
+    private RestartScheduler backoff;
+    private LifecycleState state = STOPPED;
+    private long epoch;
+    private GatewayProcess process;
+    private long spawnedAt;
+    private long readyAt;
+    private Instant since;
+    private int restarts;
+    private OptionalInt lastExitCode = OptionalInt.empty();
+    private Optional<String> lastSignal = Optional.empty();
+    private Optional<String> lastError = Optional.empty();
+    private List<String> recentOutput = List.of();
+    private Optional<Instant> nextAttemptAt = Optional.empty();
+    private FailedCause failedCause;
+    private int heartbeatMisses;
+    private boolean heartbeatInFlight;
+    private Intent intent = Intent.NONE;
+    private ScheduledFuture<?> debounceTimer;
+    private ScheduledFuture<?> wakeTimer;
+    private ScheduledFuture<?> readinessDeadline;
+    private ScheduledFuture<?> heartbeatTimer;
+    private CompletableFuture<Void> previousGone = CompletableFuture.completedFuture(null);
+    private final List<CompletableFuture<LifecycleStatus>> startWaiters = new ArrayList<>();
+    private final List<CompletableFuture<LifecycleStatus>> intentWaiters = new ArrayList<>();
+    private final List<CompletableFuture<LifecycleStatus>> reloadWaiters = new ArrayList<>();
+    private final List<CompletableFuture<LifecycleStatus>> stopWaiters = new ArrayList<>();
+    private final List<CompletableFuture<LifecycleStatus>> startAfterStop = new ArrayList<>();
+
+    private volatile LifecycleStatus snapshot;
+    private volatile long snapshotSpawnedAt;
+
+    /**
+     * @param probes  finds the probe registered for a type (the whiteboard)
+     * @param ports   who listens on a port ({@code ProcessTable::listener})
+     * @param executor a single-threaded scheduler: all state changes happen on it
+     * @param random  uniform in [0, 1): the backoff jitter
+     * @param events  receives every transition, in order, on the executor thread
+     */
+    public GatewaySupervisor(SupervisorConfig config, Spawner spawner, Function<String, Optional<Probe>> probes,
+            IntFunction<Optional<PortHolder>> ports, PidFile pidFile, LongSupplier nanoTime, InstantSource clock,
+            ScheduledExecutorService executor, DoubleSupplier random, Consumer<LifecycleEvent> events) {
+        this.config = config;
+        this.spawner = spawner;
+        this.probes = probes;
+        this.ports = ports;
+        this.pidFile = pidFile;
+        this.nanoTime = nanoTime;
+        this.clock = clock;
+        this.executor = executor;
+        this.random = random;
+        this.events = events;
+        this.governor = new Governor(config.governorMax(), config.governorWindow());
+        this.backoff = new RestartScheduler(config.backoff(), config.stableAfter(), random);
+        this.since = clock.instant();
+        publish();
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public LifecycleStatus status() {
+        LifecycleStatus s = snapshot;
+        if (s.uptime().isEmpty()) {
+            return s;
+        }
+        Duration up = Duration.ofNanos(nanoTime.getAsLong() - snapshotSpawnedAt);
+        return new LifecycleStatus(s.name(), s.state(), s.epoch(), s.pid(), Optional.of(up), s.restarts(), s.lastExitCode(),
+                s.lastSignal(), s.lastError(), s.recentOutput(), s.nextAttemptAt(), s.since());
+    }
+
+    @Override
+    public CompletableFuture<LifecycleStatus> start() {
+        CompletableFuture<LifecycleStatus> f = new CompletableFuture<>();
+        post(() -> onStartRequest(f));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<LifecycleStatus> stop() {
+        CompletableFuture<LifecycleStatus> f = new CompletableFuture<>();
+        post(() -> onStopRequest(f));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<LifecycleStatus> restart() {
+        CompletableFuture<LifecycleStatus> f = new CompletableFuture<>();
+        post(() -> onIntent(Intent.RESTART, f));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<LifecycleStatus> reload() {
+        CompletableFuture<LifecycleStatus> f = new CompletableFuture<>();
+        post(() -> onIntent(Intent.RELOAD, f));
+        return f;
+    }
+
+    /**
+     * Applies a new configuration: a FAILED gateway (governor or permanent exit code) starts
+     * again at once; a live one restarts through the debounced intent path.
+     */
+    public void reconfigure(SupervisorConfig next) {
+        post(() -> {
+            boolean changed = !next.equals(config);
+            config = next;
+            governor = new Governor(next.governorMax(), next.governorWindow());
+            backoff = new RestartScheduler(next.backoff(), next.stableAfter(), random);
+            if (!changed) {
+                return;
+            }
+            switch (state) {
+                case FAILED -> {
+                    cancel(wakeTimer);
+                    beginStart("configuration changed");
+                }
+                case STARTING, RUNNING, DEGRADED, BACKOFF -> onIntent(Intent.RESTART, new CompletableFuture<>());
+                default -> { }
+            }
+        });
+    }
+
+    /** The current configuration (read on any thread; for commands and tests). */
+    public SupervisorConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    private void onStartRequest(CompletableFuture<LifecycleStatus> f) {
+        switch (state) {
+            case STOPPED -> {
+                startWaiters.add(f);
+                beginStart("start requested");
+            }
+            case FAILED, BACKOFF -> {
+                startWaiters.add(f);
+                cancel(wakeTimer);
+                governor.reset();
+                beginStart("start requested in " + state);
+            }
+            case STARTING -> startWaiters.add(f);
+            case RUNNING, DEGRADED -> f.complete(snapshot);
+            case STOPPING -> startAfterStop.add(f);
+            default -> throw new IllegalStateException(state.name());
+        }
+    }
+
+    private void onStopRequest(CompletableFuture<LifecycleStatus> f) {
+        if (state == STOPPED) {
+            f.complete(snapshot);
+            return;
+        }
+        stopWaiters.add(f);
+        if (state == STOPPING) {
+            return;
+        }
+        cancel(debounceTimer);
+        debounceTimer = null;
+        intent = Intent.NONE;
+        MeshworkException cancelled = new RetryableException(FailureCode.CANCELLED,
+                "gateway " + config.name() + ": cancelled by stop");
+        failAll(intentWaiters, cancelled);
+        failAll(reloadWaiters, cancelled);
+        failAll(startWaiters, new RetryableException(FailureCode.SHUT_DOWN, "gateway " + config.name() + " was stopped"));
+        cancelTimers();
+        nextAttemptAt = Optional.empty();
+        epoch++;
+        transition(STOPPING, "stop requested");
+        retire(process);
+        long stopEpoch = epoch;
+        previousGone.whenComplete((v, e) -> post(() -> {
+            if (state == STOPPING && epoch == stopEpoch) {
+                pidFile.delete();
+                transition(STOPPED, "process group gone");
+                completeAll(stopWaiters);
+                if (!startAfterStop.isEmpty()) {
+                    startWaiters.addAll(startAfterStop);
+                    startAfterStop.clear();
+                    beginStart("start requested while stopping");
+                }
+            }
+        }));
+    }
+
+    private void onIntent(Intent wanted, CompletableFuture<LifecycleStatus> f) {
+        switch (state) {
+            case STOPPED -> onStartRequest(f);
+            case STOPPING -> startAfterStop.add(f);
+            default -> {
+                if (wanted.ordinal() > intent.ordinal()) {
+                    intent = wanted;
+                }
+                intentWaiters.add(f);
+                if (debounceTimer == null) {
+                    long e = epoch;
+                    debounceTimer = executor.schedule(() -> onDebounceElapsed(e), config.debounce().toNanos(),
+                            TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+    }
+
+    private void onDebounceElapsed(long scheduledIn) {
+        debounceTimer = null;
+        if (intent == Intent.NONE) {
+            return;
+        }
+        switch (state) {
+            case STARTING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(), intent);
+            case RUNNING, DEGRADED -> applyIntent();
+            case BACKOFF, FAILED -> {
+                // The process is down already: an explicit restart means "try now", whatever the
+                // backoff or governor said.
+                Intent i = takeIntent();
+                cancel(wakeTimer);
+                governor.reset();
+                restarts++;
+                beginStart(i == Intent.RELOAD ? "reload requested while down" : "restart requested");
+            }
+            default -> { }
+        }
+    }
+
+    private Intent takeIntent() {
+        Intent i = intent;
+        intent = Intent.NONE;
+        startWaiters.addAll(intentWaiters);
+        intentWaiters.clear();
+        return i;
+    }
+
+    /** Applies the pending intent to a RUNNING or DEGRADED gateway. */
+    private void applyIntent() {
+        if (intent == Intent.RESTART || config.reloadSignal().isEmpty()) {
+            Intent i = takeIntent();
+            restartNow(i == Intent.RESTART ? "restart requested" : "reload requested; no reload signal configured");
+            return;
+        }
+        intent = Intent.NONE;
+        reloadWaiters.addAll(intentWaiters);
+        intentWaiters.clear();
+        String sig = config.reloadSignal().get();
+        if (!process.signal(sig)) {
+            startWaiters.addAll(reloadWaiters);
+            reloadWaiters.clear();
+            restartNow("reload signal SIG" + sig + " could not be delivered; restarting");
+            return;
+        }
+        LOG.info("gateway {}: sent SIG{} to pid {} to reload", config.name(), sig, process.pid());
+        long e = epoch;
+        executor.schedule(() -> verifyReload(e), config.reloadVerify().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void verifyReload(long e) {
+        if (e != epoch || (state != RUNNING && state != DEGRADED) || reloadWaiters.isEmpty()) {
+            return;
+        }
+        ProbeSpec spec = config.heartbeat().isNone() ? config.readiness() : config.heartbeat();
+        if (spec.isNone()) {
+            completeAll(reloadWaiters);
+            return;
+        }
+        runProbe(spec, spec.timeout()).thenAccept(r -> post(() -> {
+            if (e != epoch || (state != RUNNING && state != DEGRADED)) {
+                return;
+            }
+            if (r.ok()) {
+                LOG.info("gateway {}: reloaded in place ({})", config.name(), r.detail());
+                completeAll(reloadWaiters);
+            } else {
+                startWaiters.addAll(reloadWaiters);
+                reloadWaiters.clear();
+                restartNow("unhealthy after reload signal (" + r.detail() + "); restarting");
+            }
+        }));
+    }
+
+    /** RUNNING/DEGRADED → STARTING: an explicit restart, not counted by the governor. */
+    private void restartNow(String reason) {
+        restarts++;
+        backoff.reset();
+        retire(process);
+        beginStart(reason);
+    }
+
+    // ------------------------------------------------------------------ starting
+
+    private void beginStart(String reason) {
+        cancelTimers();
+        if (intent != Intent.NONE) {
+            takeIntent(); // this start reads the newest configuration: it satisfies a pending restart or reload
+        }
+        epoch++;
+        heartbeatMisses = 0;
+        nextAttemptAt = Optional.empty();
+        transition(STARTING, reason);
+        long e = epoch;
+        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+    }
+
+    private void spawnNow(long e) {
+        if (e != epoch || state != STARTING) {
+            return; // superseded while the previous process was going away
+        }
+        Optional<GatewayProcess> adopted = findOwnRunningProcess();
+        if (adopted.isEmpty() && config.port() > 0) {
+            Optional<PortHolder> holder = ports.apply(config.port());
+            if (holder.isPresent()) {
+                failed(FailedCause.PORT_HELD, "port " + config.port() + " is already held by " + holder.get().describe()
+                        + ", which is not gateway '" + config.name() + "' started by this supervisor; stop it or change 'port'");
+                return;
+            }
+        }
+        GatewayProcess p;
+        if (adopted.isPresent()) {
+            p = adopted.get();
+            LOG.info("gateway {}: adopted running pid {} named by {}", config.name(), p.pid(), pidFile.path());
+        } else {
+            try {
+                p = spawner.spawn(config, e);
+            } catch (IOException | RuntimeException ex) {
+                lastError = Optional.of("cannot start " + config.command().get(0) + ": " + ex.getMessage());
+                scheduleRestart(-1);
+                return;
+            }
+            try {
+                pidFile.write(p.pid());
+            } catch (IllegalStateException ex) {
+                LOG.warn("gateway {}: {}", config.name(), ex.getMessage());
+            }
+        }
+        process = p;
+        spawnedAt = nanoTime.getAsLong();
+        publish();
+        GatewayProcess mine = p;
+        p.exit().thenAccept(st -> post(() -> onExit(mine, st)));
+        ProbeSpec readiness = config.readiness();
+        if (readiness.isNone()) {
+            becomeRunning("no readiness probe configured");
+            return;
+        }
+        readinessDeadline = executor.schedule(() -> {
+            if (e == epoch && state == STARTING) {
+                startFailed("not ready within " + readiness.timeout().toMillis() + " ms (" + readiness.type() + " probe"
+                        + lastError.map(s -> ": " + s).orElse("") + ")");
+            }
+        }, readiness.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        readinessAttempt(e);
+    }
+
+    private Optional<GatewayProcess> findOwnRunningProcess() {
+        OptionalLong own = pidFile.liveOwnedPid();
+        if (own.isEmpty()) {
+            return Optional.empty();
+        }
+        if (config.port() > 0) {
+            Optional<PortHolder> holder = ports.apply(config.port());
+            if (holder.isPresent() && holder.get().pid().isPresent() && holder.get().pid().getAsLong() != own.getAsLong()) {
+                return Optional.empty(); // our old process lives, but someone else has the port: report that
+            }
+        }
+        return spawner.adopt(config, own.getAsLong());
+    }
+
+    private void readinessAttempt(long e) {
+        ProbeSpec readiness = config.readiness();
+        runProbe(readiness, readiness.timeout()).thenAccept(r -> post(() -> {
+            if (e != epoch || state != STARTING) {
+                return; // a superseded start: its probe result means nothing now
+            }
+            if (r.ok()) {
+                becomeRunning(r.detail());
+            } else {
+                lastError = Optional.of(r.detail());
+                executor.schedule(() -> {
+                    if (e == epoch && state == STARTING) {
+                        readinessAttempt(e);
+                    }
+                }, config.readinessRetry().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }));
+    }
+
+    private void becomeRunning(String detail) {
+        cancel(readinessDeadline);
+        readyAt = nanoTime.getAsLong();
+        lastError = Optional.empty();
+        transition(RUNNING, "ready: " + detail);
+        completeAll(startWaiters);
+        startHeartbeat();
+        if (intent != Intent.NONE && debounceTimer == null) {
+            applyIntent(); // the intent deferred while STARTING, applied exactly once
+        }
+    }
+
+    private void startFailed(String reason) {
+        lastError = Optional.of(reason);
+        if (process != null) {
+            recentOutput = lastLines(process);
+        }
+        LOG.warn("gateway {}: start failed: {}{}", config.name(), reason,
+                recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
+        retire(process);
+        scheduleRestart(-1);
+    }
+
+    // ------------------------------------------------------------------ running
+
+    private void startHeartbeat() {
+        ProbeSpec hb = config.heartbeat();
+        if (hb.isNone()) {
+            return;
+        }
+        long e = epoch;
+        long period = config.heartbeatInterval().toNanos();
+        heartbeatTimer = executor.scheduleAtFixedRate(() -> heartbeat(e), period, period, TimeUnit.NANOSECONDS);
+    }
+
+    private void heartbeat(long e) {
+        if (e != epoch || (state != RUNNING && state != DEGRADED) || heartbeatInFlight) {
+            return;
+        }
+        heartbeatInFlight = true;
+        ProbeSpec hb = config.heartbeat();
+        runProbe(hb, hb.timeout()).thenAccept(r -> post(() -> {
+            if (e != epoch) {
+                return;
+            }
+            heartbeatInFlight = false;
+            if (state != RUNNING && state != DEGRADED) {
+                return;
+            }
+            if (r.ok()) {
+                heartbeatMisses = 0;
+                if (state == DEGRADED) {
+                    transition(RUNNING, "heartbeat answered: " + r.detail());
+                }
+                return;
+            }
+            heartbeatMisses++;
+            lastError = Optional.of("heartbeat missed " + heartbeatMisses + "/" + config.heartbeatMisses() + ": " + r.detail());
+            if (heartbeatMisses >= config.heartbeatMisses()) {
+                // A miss acts: K in a row and the process is replaced, through the governor.
+                LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
+                long up = nanoTime.getAsLong() - readyAt;
+                retire(process);
+                scheduleRestart(up);
+            } else if (state == RUNNING) {
+                transition(DEGRADED, lastError.get());
+            } else {
+                publish();
+            }
+        }));
+    }
+
+    private void onExit(GatewayProcess p, ExitStatus status) {
+        if (p != process) {
+            return; // a retired or superseded process: its exit was expected
+        }
+        process = null;
+        pidFile.delete();
+        lastExitCode = status.code();
+        lastSignal = status.signal();
+        retire(p); // children left in its group must not outlive it
+        switch (state) {
+            case STARTING -> {
+                lastError = Optional.of("exited during start: " + status.describe());
+                recentOutput = lastLines(p);
+                LOG.warn("gateway {}: {}{}", config.name(), lastError.get(),
+                        recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
+                afterExit(status, -1);
+            }
+            case RUNNING, DEGRADED -> {
+                lastError = Optional.of("exited: " + status.describe());
+                recentOutput = lastLines(p);
+                LOG.warn("gateway {}: {}", config.name(), lastError.get());
+                boolean permanent = status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt());
+                if (!reloadWaiters.isEmpty() && !permanent) {
+                    // Our reload signal ended it: the reload falls back to a restart, now, and
+                    // the reload completes with it. Not a crash, so neither backoff nor governor.
+                    startWaiters.addAll(reloadWaiters);
+                    reloadWaiters.clear();
+                    restarts++;
+                    beginStart("exited after the reload signal (" + status.describe() + "); restarting");
+                    return;
+                }
+                afterExit(status, nanoTime.getAsLong() - readyAt);
+            }
+            default -> publish();
+        }
+    }
+
+    private void afterExit(ExitStatus status, long upNanos) {
+        if (status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt())) {
+            failed(FailedCause.PERMANENT_EXIT, lastError.get() + (status.code().getAsInt() == SupervisorConfig.EX_CONFIG
+                    ? " (EX_CONFIG)" : "") + ": not restarted until the configuration changes");
+            return;
+        }
+        scheduleRestart(upNanos);
+    }
+
+    // ------------------------------------------------------------------ restarts
+
+    /** After a failure: BACKOFF with full jitter, or FAILED with a slow retry when the governor is open. */
+    private void scheduleRestart(long upNanos) {
+        cancelTimers();
+        long now = nanoTime.getAsLong();
+        if (!governor.tryAcquire(now)) {
+            failed(FailedCause.GOVERNOR, "more than " + governor.max() + " restarts within "
+                    + governor.window().toSeconds() + " s (last: " + lastError.orElse("?") + ")");
+            return;
+        }
+        Duration delay = backoff.next(upNanos);
+        nextAttemptAt = Optional.of(clock.instant().plus(delay));
+        transition(BACKOFF, lastError.orElse("failed") + "; restarting in " + delay.toMillis() + " ms");
+        failAll(startWaiters, new RetryableException(FailureCode.INTERNAL,
+                "gateway " + config.name() + ": " + lastError.orElse("start failed") + " (will retry)"));
+        long e = epoch;
+        wakeTimer = executor.schedule(() -> {
+            if (e == epoch && state == BACKOFF) {
+                restarts++;
+                beginStart("backoff of " + delay.toMillis() + " ms elapsed");
+            }
+        }, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void failed(FailedCause cause, String reason) {
+        cancelTimers();
+        failedCause = cause;
+        lastError = Optional.of(reason);
+        if (cause == FailedCause.PERMANENT_EXIT) {
+            nextAttemptAt = Optional.empty();
+        } else {
+            Duration slow = config.slowRetry();
+            nextAttemptAt = Optional.of(clock.instant().plus(slow));
+            long e = epoch;
+            wakeTimer = executor.schedule(() -> {
+                if (e == epoch && state == FAILED) {
+                    governor.reset();
+                    backoff.reset();
+                    restarts++;
+                    beginStart("slow retry after " + slow.toSeconds() + " s in FAILED");
+                }
+            }, slow.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        LOG.error("gateway {}: FAILED: {}{}", config.name(), reason,
+                nextAttemptAt.map(t -> "; next attempt at " + t).orElse(""));
+        transition(FAILED, reason);
+        MeshworkException ex = cause == FailedCause.GOVERNOR
+                ? new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + reason)
+                : new PermanentException(cause == FailedCause.PERMANENT_EXIT ? FailureCode.MALFORMED_URL
+                        : FailureCode.ILLEGAL_STATE, "gateway " + config.name() + ": " + reason);
+        failAll(startWaiters, ex);
+        failAll(intentWaiters, ex);
+        intent = Intent.NONE;
+        cancel(debounceTimer);
+        debounceTimer = null;
+    }
+
+    // ------------------------------------------------------------------ ending processes
+
+    /**
+     * Ends a process and its whole group: SIGTERM, then SIGKILL after the grace period; the
+     * next spawn waits until the group is gone, so two generations never hold the port at once.
+     */
+    private void retire(GatewayProcess p) {
+        if (p == null) {
+            return;
+        }
+        if (p == process) {
+            process = null;
+            pidFile.delete();
+        }
+        cancel(heartbeatTimer);
+        heartbeatInFlight = false;
+        if (p.exit().isDone() && !p.anyAlive()) {
+            return;
+        }
+        CompletableFuture<Void> gone = new CompletableFuture<>();
+        p.terminate();
+        // Watch closely rather than wait for the exit alone: the leader may be gone already while
+        // its children take a moment to die of the SIGTERM, and the next spawn waits on this.
+        long killAt = nanoTime.getAsLong() + config.stopGrace().toNanos();
+        watchGone(p, gone, killAt, FIRST_GONE_POLL_NANOS);
+        p.exit().thenAccept(st -> post(() -> {
+            if (!gone.isDone() && !p.anyAlive()) {
+                gone.complete(null);
+            }
+        }));
+        previousGone = CompletableFuture.allOf(previousGone, gone);
+    }
+
+    /** Until the grace ends: checks the group is gone, polling from 2 ms up to 100 ms; then SIGKILL. */
+    private void watchGone(GatewayProcess p, CompletableFuture<Void> gone, long killAt, long pollNanos) {
+        if (gone.isDone()) {
+            return;
+        }
+        if (!p.anyAlive()) {
+            gone.complete(null);
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        if (now - killAt >= 0) {
+            LOG.warn("gateway {}: pid {} group still alive {} ms after SIGTERM; sending SIGKILL", config.name(), p.pid(),
+                    config.stopGrace().toMillis());
+            p.kill();
+            pollGone(p, gone, now + GONE_GIVE_UP.toNanos());
+            return;
+        }
+        long next = Math.min(pollNanos, killAt - now);
+        executor.schedule(() -> watchGone(p, gone, killAt, Math.min(pollNanos * 2, MAX_GONE_POLL_NANOS)), next,
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void pollGone(GatewayProcess p, CompletableFuture<Void> gone, long giveUpAt) {
+        if (gone.isDone()) {
+            return;
+        }
+        if (!p.anyAlive()) {
+            gone.complete(null);
+        } else if (nanoTime.getAsLong() - giveUpAt > 0) {
+            LOG.error("gateway {}: processes of group {} survive SIGKILL (uninterruptible?); going on", config.name(), p.pid());
+            gone.complete(null);
+        } else {
+            p.kill();
+            executor.schedule(() -> pollGone(p, gone, giveUpAt), GONE_POLL.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------ probes
+
+    private CompletableFuture<ProbeResult> runProbe(ProbeSpec spec, Duration timeout) {
+        Optional<Probe> probe = probes.apply(spec.type());
+        if (probe.isEmpty()) {
+            return CompletableFuture.completedFuture(ProbeResult.failed("no probe of type '" + spec.type() + "' is registered"));
+        }
+        GatewayProcess p = process;
+        Map<String, String> params = spec.parameters();
+        if (config.port() > 0 && !params.containsKey("port")) {
+            params = new java.util.HashMap<>(params);
+            params.put("port", Integer.toString(config.port()));
+            params = Map.copyOf(params);
+        }
+        ProbeContext ctx = new Context(config.name(), params, timeout,
+                p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()), p);
+        CompletableFuture<ProbeResult> out = new CompletableFuture<>();
+        ScheduledFuture<?> timer = executor.schedule(
+                () -> out.complete(ProbeResult.failed(spec.type() + " probe timed out after " + timeout.toMillis() + " ms")),
+                timeout.toNanos(), TimeUnit.NANOSECONDS);
+        try {
+            probe.get().probe(ctx).whenComplete((r, ex) -> {
+                timer.cancel(false);
+                if (ex != null) {
+                    out.complete(ProbeResult.failed(spec.type() + " probe failed: " + ex));
+                } else {
+                    out.complete(r == null ? ProbeResult.failed(spec.type() + " probe returned nothing") : r);
+                }
+            });
+        } catch (RuntimeException ex) {
+            timer.cancel(false);
+            out.complete(ProbeResult.failed(spec.type() + " probe threw " + ex));
+        }
+        return out;
+    }
+
+    private record Context(String gateway, Map<String, String> parameters, Duration timeout, OptionalLong pid,
+            GatewayProcess process) implements ProbeContext {
+        @Override
+        public List<String> outputSinceSpawn() {
+            return process == null ? List.of() : process.output();
+        }
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private void transition(LifecycleState to, String reason) {
+        LifecycleState from = state;
+        if (!Transitions.allowed(from, to)) {
+            throw new IllegalStateException("gateway " + config.name() + ": no transition " + from + " → " + to + " (" + reason + ")");
+        }
+        state = to;
+        since = clock.instant();
+        if (to != FAILED) {
+            failedCause = null;
+        }
+        publish();
+        LOG.info("gateway {}: {} → {} (epoch {}): {}", config.name(), from, to, epoch, reason);
+        try {
+            events.accept(new LifecycleEvent(config.name(), from, to, epoch, since, reason));
+        } catch (RuntimeException ex) {
+            LOG.warn("gateway {}: a lifecycle listener failed", config.name(), ex);
+        }
+    }
+
+    private void publish() {
+        GatewayProcess p = process;
+        long now = nanoTime.getAsLong();
+        boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING);
+        snapshotSpawnedAt = spawnedAt;
+        snapshot = new LifecycleStatus(config.name(), state, epoch, p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
+                up ? Optional.of(Duration.ofNanos(now - spawnedAt)) : Optional.empty(), restarts, lastExitCode, lastSignal,
+                lastError, recentOutput, nextAttemptAt, since);
+    }
+
+    private List<String> lastLines(GatewayProcess p) {
+        List<String> all = p.output();
+        int n = config.output().startupLines();
+        return List.copyOf(all.subList(Math.max(0, all.size() - n), all.size()));
+    }
+
+    private void cancelTimers() {
+        cancel(wakeTimer);
+        cancel(readinessDeadline);
+        cancel(heartbeatTimer);
+        heartbeatInFlight = false;
+    }
+
+    private static void cancel(ScheduledFuture<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    private void completeAll(List<CompletableFuture<LifecycleStatus>> waiters) {
+        List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
+        waiters.clear();
+        LifecycleStatus s = snapshot;
+        copy.forEach(f -> f.complete(s));
+    }
+
+    private static void failAll(List<CompletableFuture<LifecycleStatus>> waiters, Throwable t) {
+        List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
+        waiters.clear();
+        copy.forEach(f -> f.completeExceptionally(t));
+    }
+
+    private void post(Runnable r) {
+        try {
+            executor.execute(() -> {
+                try {
+                    r.run();
+                } catch (RuntimeException ex) {
+                    LOG.error("gateway {}: supervisor task failed", config.name(), ex);
+                    publish();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException ex) {
+            LOG.debug("gateway {}: supervisor shut down; dropping a late callback", config.name());
+        }
+    }
+
+    /** Current state, for tests on the executor thread. */
+    LifecycleState state() {
+        return state;
+    }
+}
