@@ -95,6 +95,14 @@ class FeaturesRepositoryTest {
     }
 
     @Test
+    void indexHoldsOneVersionOfEachBundle() {
+        Map<String, List<String>> urlsByBsn = indexBsnByUrl.entrySet().stream()
+                .collect(Collectors.groupingBy(Map.Entry::getValue,
+                        Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
+        urlsByBsn.forEach((bsn, urls) -> assertEquals(1, urls.size(), bsn + " is indexed more than once: " + urls));
+    }
+
+    @Test
     void everyReferencedFeatureIsDefinedHereOrByKaraf() {
         List<String> undefined = features.values().stream()
                 .flatMap(f -> f.features().stream())
