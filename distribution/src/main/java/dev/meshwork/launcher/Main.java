@@ -103,7 +103,7 @@ public final class Main {
         prepareDirectory(options.bundlesDir().toAbsolutePath(), "bundles directory");
 
         Logger log = LoggerFactory.getLogger(Main.class);
-        MeshworkFramework framework = MeshworkFramework.create(dataDir, options.bundlesDir(), options.shell());
+        MeshworkFramework framework = MeshworkFramework.create(dataDir, options.bundlesDir(), options.shell(), options.logLevel());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             framework.stop(STOP_TIMEOUT_MILLIS);

@@ -46,6 +46,7 @@ final class MeshworkFramework {
     /** Bundles that only a terminal session needs. */
     private static final String GOGO = "org.apache.felix.gogo.";
     private static final String CONFIG_ADMIN = "org.apache.felix.configadmin";
+    private static final String ROUTER_BUNDLE = "dev.meshwork.transport.multichannel";
 
     private final Framework framework;
 
@@ -53,7 +54,7 @@ final class MeshworkFramework {
         this.framework = framework;
     }
 
-    static MeshworkFramework create(Path dataDir, Path bundlesDir, boolean shell) throws LaunchException {
+    static MeshworkFramework create(Path dataDir, Path bundlesDir, boolean shell, String logLevel) throws LaunchException {
         Map<String, String> properties = new HashMap<>();
         properties.put(Constants.FRAMEWORK_STORAGE, dataDir.resolve("felix-cache").toString());
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
@@ -65,7 +66,9 @@ final class MeshworkFramework {
         properties.put("felix.fileinstall.log.level", "2");
         properties.put("felix.log.level", "1");
         properties.put("gosh.args", shell ? "" : "--nointeractive");
-        properties.put("ds.loglevel", "warn");
+        // SCR prints its own diagnostics (stack traces) to stderr; the launcher reports component
+        // failures itself in one line, so SCR speaks only when asked for debug output.
+        properties.put("ds.loglevel", logLevel.equals("debug") || logLevel.equals("trace") ? "debug" : "0");
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, MeshworkFramework.class.getClassLoader())
                 .findFirst().orElseThrow(() -> new LaunchException(LaunchException.STARTUP, "no OSGi framework on the classpath"));
         Framework framework = factory.newFramework(properties);
@@ -109,9 +112,15 @@ final class MeshworkFramework {
         return installed;
     }
 
-    /** Starts every installed bundle that is not a fragment, in install order. */
+    /**
+     * Starts every installed bundle that is not a fragment, the router last: its transports are
+     * then registered when it activates, so it binds its listen addresses during activation and a
+     * port in use fails the start with a clear message instead of a log line later.
+     */
     void startBundles(List<Bundle> bundles) throws LaunchException {
-        for (Bundle bundle : bundles) {
+        List<Bundle> ordered = new ArrayList<>(bundles);
+        ordered.sort(java.util.Comparator.comparing(b -> ROUTER_BUNDLE.equals(b.getSymbolicName())));
+        for (Bundle bundle : ordered) {
             if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) != null || bundle.getState() == Bundle.ACTIVE) {
                 continue;
             }

@@ -97,21 +97,30 @@ final class StartupReport {
         return text.toString();
     }
 
-    /** The first component that failed to activate, as "bundle/component: reason". */
+    /**
+     * The component that failed to activate, as "component: reason". When one failure caused
+     * others (a component whose reference could not be obtained because that service failed),
+     * the cause is reported.
+     */
     Optional<String> componentFailure() {
         ServiceComponentRuntime scr = scr();
         if (scr == null) {
             return Optional.empty();
         }
+        String consequence = null;
         for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
             for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
                 if (configuration.state == ComponentConfigurationDTO.FAILED_ACTIVATION) {
                     String failure = configuration.failure == null ? "activation failed" : firstLine(configuration.failure);
-                    return Optional.of(description.name + ": " + failure);
+                    String line = description.name.substring(description.name.lastIndexOf('.') + 1) + ": " + failure;
+                    if (!failure.contains("Unable to get service for reference")) {
+                        return Optional.of(line);
+                    }
+                    consequence = consequence == null ? line : consequence;
                 }
             }
         }
-        return Optional.empty();
+        return Optional.ofNullable(consequence);
     }
 
     private Optional<String> unsatisfied() {
@@ -137,20 +146,32 @@ final class StartupReport {
         return reference == null ? null : context.getService(reference);
     }
 
-    /** SCR's failure text is a stack trace; the user gets the innermost message. */
+    /**
+     * SCR's failure text is a stack trace; the user gets its first message (the component's own
+     * words, which name the key or address), or the first cause's when the top one says nothing.
+     */
     static String firstLine(String failure) {
-        String cause = null;
-        for (String line : failure.split("\\R")) {
-            String trimmed = line.trim();
-            if (trimmed.startsWith("Caused by: ")) {
-                cause = trimmed.substring("Caused by: ".length());
+        String[] lines = failure.split("\\R");
+        String line = stripType(lines[0].trim());
+        if (line.isEmpty()) {
+            for (String l : lines) {
+                if (l.trim().startsWith("Caused by: ")) {
+                    line = stripType(l.trim().substring("Caused by: ".length()));
+                    if (!line.isEmpty()) {
+                        break;
+                    }
+                }
             }
         }
-        String line = cause != null ? cause : failure.split("\\R", 2)[0].trim();
+        return line.isEmpty() ? lines[0].trim() : line;
+    }
+
+    /** "java.lang.IllegalStateException: port 7400 is in use" -> "port 7400 is in use". */
+    private static String stripType(String line) {
         int colon = line.indexOf(": ");
-        // "dev.meshwork.SomeException: port 7400 is in use" -> "port 7400 is in use"
-        if (colon > 0 && line.substring(0, colon).matches("[\\w.$]+(Exception|Error)")) {
-            line = line.substring(colon + 2);
+        String type = colon > 0 ? line.substring(0, colon) : line;
+        if (type.matches("[\\w.$]+(Exception|Error)(\\[\\w+\\])?")) {
+            return colon > 0 ? line.substring(colon + 2).trim() : "";
         }
         return line;
     }

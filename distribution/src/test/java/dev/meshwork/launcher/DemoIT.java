@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
  * The demo as a newcomer runs it: it narrates the failover and the crash, prints the dashboard's
  * address, and on SIGTERM stops with exit code 0 and no child process left behind.
  */
-@org.junit.jupiter.api.Disabled("enabled when the router and WebSocket transport are merged")
 class DemoIT {
 
     @TempDir
