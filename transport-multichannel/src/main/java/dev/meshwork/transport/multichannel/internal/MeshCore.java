@@ -84,6 +84,7 @@ public final class MeshCore implements Router {
     private static final Logger LOG = LoggerFactory.getLogger(MeshCore.class);
     private static final long TICK_MILLIS = 20;
     private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
+    private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
 
     private final NodeIdentity identity;
     private final RouterSettings settings;
@@ -813,7 +814,10 @@ public final class MeshCore implements Router {
         if (active == null || active == ch || !ch.isOpen() || active.srttNanos < 0) {
             return;
         }
-        if (ch.srttNanos <= settings.switchRatio() * active.srttNanos) {
+        // on a LAN or loopback both RTTs are a fraction of a millisecond and their ratio is noise:
+        // a switch must also gain a couple of milliseconds (found by the failover benchmark)
+        if (ch.srttNanos <= settings.switchRatio() * active.srttNanos
+                && active.srttNanos - ch.srttNanos >= MIN_SWITCH_GAIN_NANOS) {
             ch.betterSamples++;
         } else {
             ch.betterSamples = 0;

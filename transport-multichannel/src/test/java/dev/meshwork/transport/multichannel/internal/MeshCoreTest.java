@@ -462,4 +462,17 @@ class MeshCoreTest {
                 "the surplus standby was closed again");
         assertTrue(a.counter("routeProbes") >= 1);
     }
+    @Test
+    void doesNotFlapBetweenChannelsWhoseRttsDifferBySubMillisecondNoise() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        b.start(UnaryOperator.identity(), b.url(1), b.url(2));
+        a.start(UnaryOperator.identity());
+        mesh.net.delay(b.url(1), Duration.ofNanos(400_000));
+        a.addPeer(b, b.url(1), b.url(2));
+        mesh.advanceMillis(20_000); // url 1 won the dial race; url 2 answers 0.8 ms faster, i.e. 0x
+        assertEquals(b.url(1), active(a, b).uri());
+        assertEquals(2, a.peer(b).channels().stream().filter(c -> c.state() == ChannelState.OPEN).count());
+        assertEquals(0, a.counter("routeSwitches"));
+    }
 }
