@@ -57,6 +57,8 @@ final class Channel {
     String peerIncarnation;
     long bytesIn;
     long bytesOut;
+    long openedAt;
+    long lastProbedAt = Long.MIN_VALUE;
 
     Channel(Link link, URI uri, boolean inbound) {
         this.link = link;

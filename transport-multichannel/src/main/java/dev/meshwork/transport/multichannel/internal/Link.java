@@ -45,6 +45,7 @@ final class Link {
     RateLimiter limiter;
     int rateRefusals;
     long lastDialStart = Long.MIN_VALUE;
+    long lastProbe;
     ScheduledFuture<?> staggerTimer;
     final Map<String, Long> counters = new TreeMap<>();
 

@@ -84,6 +84,7 @@ public final class MeshCore implements Router {
     private static final Logger LOG = LoggerFactory.getLogger(MeshCore.class);
     private static final long TICK_MILLIS = 20;
     private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
+    private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
 
     private final NodeIdentity identity;
     private final RouterSettings settings;
@@ -614,6 +615,7 @@ public final class MeshCore implements Router {
                 onClockJump(Duration.ofNanos(wallDelta - monoDelta));
             }
             for (Link link : List.copyOf(links.values())) {
+                probeUnusedUrls(link, now);
                 for (Channel ch : List.copyOf(link.channels)) {
                     if (!ch.isOpen()) {
                         continue;
@@ -639,6 +641,48 @@ public final class MeshCore implements Router {
         }
     }
 
+    /**
+     * Every 30 standby intervals, dials one URL the link does not use, so a better route is
+     * found; once the probe had time to win the hysteresis, the slowest surplus standby is closed
+     * again, so a link keeps {@code 1 + standbyCount} channels.
+     */
+    private void probeUnusedUrls(Link link, long now) {
+        if (link.config == null || link.state != LinkState.UP) {
+            return;
+        }
+        List<Channel> out = link.outbound();
+        int wanted = Math.min(out.size(), 1 + settings.standbyCount());
+        long settle = settings.standbyPingInterval().toNanos() * (settings.switchSamples() + 2);
+        List<Channel> open = out.stream().filter(Channel::isOpen).toList();
+        if (open.size() > wanted && open.stream().allMatch(c -> now - c.openedAt >= settle)) {
+            Channel worst = open.stream().filter(c -> c != link.active)
+                    .max(Comparator.comparingDouble(c -> c.srttNanos < 0 ? Double.MAX_VALUE : c.srttNanos)).orElse(null);
+            if (worst != null) {
+                Connection c = worst.connection;
+                write(worst, Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(Goodbye.Code.DUPLICATE_CHANNEL)
+                        .setReason("surplus channel after a route probe")).build());
+                channelDown(worst, new RetryableException(FailureCode.CLOSED, "surplus channel after a route probe"));
+                worst.cancelTimer();
+                worst.moveTo(ChannelState.CLOSED);
+                Channel fresh = new Channel(link, worst.uri, false);
+                fresh.lastProbedAt = now;
+                link.channels.set(link.channels.indexOf(worst), fresh);
+                c.close(CloseReason.NORMAL, "surplus channel");
+            }
+            return;
+        }
+        if (now - link.lastProbe < settings.standbyPingInterval().toNanos() * 30) {
+            return;
+        }
+        link.lastProbe = now;
+        out.stream().filter(c -> c.state == ChannelState.IDLE).min(Comparator.comparingLong(c -> c.lastProbedAt))
+                .ifPresent(c -> {
+                    c.lastProbedAt = now;
+                    count("routeProbes");
+                    dial(c);
+                });
+    }
+
     /** Wake from sleep: channels waiting in backoff dial again now instead of after their long delays. */
     private void onClockJump(Duration jump) {
         count("clockJumps");
@@ -660,6 +704,7 @@ public final class MeshCore implements Router {
         Link link = ch.link;
         long now = nanoTime.getAsLong();
         ch.moveTo(ChannelState.OPEN);
+        ch.openedAt = now;
         ch.connection = conn;
         ch.failures = 0;
         ch.identicalPermanent = 0;
@@ -769,7 +814,10 @@ public final class MeshCore implements Router {
         if (active == null || active == ch || !ch.isOpen() || active.srttNanos < 0) {
             return;
         }
-        if (ch.srttNanos <= settings.switchRatio() * active.srttNanos) {
+        // on a LAN or loopback both RTTs are a fraction of a millisecond and their ratio is noise:
+        // a switch must also gain a couple of milliseconds (found by the failover benchmark)
+        if (ch.srttNanos <= settings.switchRatio() * active.srttNanos
+                && active.srttNanos - ch.srttNanos >= MIN_SWITCH_GAIN_NANOS) {
             ch.betterSamples++;
         } else {
             ch.betterSamples = 0;

@@ -444,4 +444,35 @@ class MeshCoreTest {
         assertEquals(List.of(PeerEvent.Type.CHANNEL_DOWN, PeerEvent.Type.ACTIVE_CHANNEL_CHANGED),
                 a.events.stream().map(PeerEvent::type).limit(2).toList());
     }
+    @Test
+    void probesUnusedUrlsSlowlyAndMovesToABetterRoute() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        b.start(UnaryOperator.identity(), b.url(1), b.url(2), b.url(3));
+        a.start(UnaryOperator.identity());
+        mesh.net.delay(b.url(1), Duration.ofMillis(10));
+        mesh.net.delay(b.url(2), Duration.ofMillis(10));
+        mesh.net.delay(b.url(3), Duration.ofMillis(1));
+        a.addPeer(b, b.url(1), b.url(2), b.url(3));
+        mesh.advanceMillis(5_000);
+        assertEquals(ChannelState.IDLE, a.peer(b).channels().get(2).state(), "only active plus one standby at first");
+        mesh.advanceMillis(35_000); // probe at 30 s, RTT samples, switch, surplus closed ~7 s later
+        assertEquals(b.url(3), active(a, b).uri(), "the probe found the faster URL");
+        assertEquals(2, a.peer(b).channels().stream().filter(c -> c.state() == ChannelState.OPEN).count(),
+                "the surplus standby was closed again");
+        assertTrue(a.counter("routeProbes") >= 1);
+    }
+    @Test
+    void doesNotFlapBetweenChannelsWhoseRttsDifferBySubMillisecondNoise() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        b.start(UnaryOperator.identity(), b.url(1), b.url(2));
+        a.start(UnaryOperator.identity());
+        mesh.net.delay(b.url(1), Duration.ofNanos(400_000));
+        a.addPeer(b, b.url(1), b.url(2));
+        mesh.advanceMillis(20_000); // url 1 won the dial race; url 2 answers 0.8 ms faster, i.e. 0x
+        assertEquals(b.url(1), active(a, b).uri());
+        assertEquals(2, a.peer(b).channels().stream().filter(c -> c.state() == ChannelState.OPEN).count());
+        assertEquals(0, a.counter("routeSwitches"));
+    }
 }
