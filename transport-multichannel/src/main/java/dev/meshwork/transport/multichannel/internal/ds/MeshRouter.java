@@ -113,7 +113,7 @@ public final class MeshRouter implements Router, NodeIdentity {
         int standbyCount() default 1;
 
         @AttributeDefinition(description = "Frames per second a peer may send before it is refused (RATE_LIMITED).")
-        int rateBudget() default 2000;
+        int rateBudget() default 50_000;
     }
 
     private final List<Object[]> early = new ArrayList<>();
