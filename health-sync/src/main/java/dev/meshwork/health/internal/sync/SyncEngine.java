@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *       {@code DIGEST(my vv)}, which the other side answers with exactly what is missing;
  *       else the digests match and the round ends: nothing is sent.</li>
  *   <li>A local event, or events newly learned from one neighbour, schedule a push after
- *       {@code pushWindow}: every neighbour gets {@code PUSH(what it lacks per assumed)} and
+ *       {@code pushWindow} (a quarter of it for events learned from a neighbour): every neighbour gets {@code PUSH(what it lacks per assumed)} and
  *       {@code assumed} moves up optimistically. That is how a change reaches nodes without a
  *       direct link: each hop pushes on what was new to it, never back to where it came from.</li>
  *   <li>On {@code PUSH}: join; {@code assumed} moves up to the fragments' ends; a gap (a lost or
@@ -248,7 +248,9 @@ public final class SyncEngine {
         if (!applied.fresh().isEmpty()) {
             counters.get("events.learned").addAndGet(applied.fresh().size());
             listener.onNewEvents(applied.fresh());
-            schedulePush();
+            // Passed on after a quarter of the window: each hop adds its window to the
+            // propagation time, and events arriving together are still coalesced.
+            schedulePush(config.pushWindow().dividedBy(4));
         }
         if (n == null) {
             return; // not (or no longer) a direct neighbour: joined, but no conversation
@@ -339,11 +341,15 @@ public final class SyncEngine {
     }
 
     private void schedulePush() {
+        schedulePush(config.pushWindow());
+    }
+
+    private void schedulePush(java.time.Duration window) {
         if (pushTimer == null) {
             pushTimer = scheduler.schedule(() -> {
                 pushTimer = null;
                 flushPush();
-            }, config.pushWindow().toNanos(), TimeUnit.NANOSECONDS);
+            }, window.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 

@@ -61,7 +61,11 @@ class SimulationTest {
                 // It must stay so until the node has rejoined; a node that loses its state and is cut
                 // off during its rejoin may reuse numbers its unreachable peers hold (a documented
                 // limit, counted as events.conflicting).
-                boolean whole = sim.cut.isEmpty() && sim.ids.stream().filter(i -> !i.equals(node)).allMatch(i -> sim.nodes.get(i).up);
+                // And every other node must agree how far the lost log got (nothing of it in flight or
+                // only known further away than the neighbours): rejoin asks direct neighbours only.
+                boolean whole = sim.cut.isEmpty() && sim.ids.stream().filter(i -> !i.equals(node)).allMatch(i -> sim.nodes.get(i).up)
+                        && sim.ids.stream().filter(i -> !i.equals(node))
+                                .map(i -> sim.nodes.get(i).engine.document().version(node)).distinct().count() == 1;
                 boolean loseState = whole && !sim.nodes.get(node).up && sim.rnd.nextInt(4) == 0;
                 sim.restart(node, loseState);
                 for (int wait = 0; loseState && wait < 100 && sim.nodes.get(node).engine.ownLogState() != OwnLogState.RECORDING; wait++) {
