@@ -76,7 +76,12 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
                 Duration.ofMillis(positive(config.persistDelayMillis(), "persistDelayMillis")),
                 Duration.ofSeconds(positive(config.rttSummaryIntervalSeconds(), "rttSummaryIntervalSeconds")),
                 this::notifyListeners);
-        onExecutor(node::start, "start");
+        try {
+            onExecutor(node::start, "start");
+        } catch (RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
         LOG.info("health sync started: state {}, retention {}", file, sync.retention());
     }
 

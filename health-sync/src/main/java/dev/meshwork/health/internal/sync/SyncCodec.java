@@ -46,7 +46,7 @@ public final class SyncCodec {
             case DIGEST -> SyncBody.Kind.DIGEST;
             case DELTA -> SyncBody.Kind.DELTA;
             case PUSH -> SyncBody.Kind.PUSH;
-        }).setSession(m.session()).setTruncated(m.truncated());
+        }).setSession(m.session()).setTruncated(m.truncated()).setRequest(m.request());
         m.version().ifPresent(vv -> new TreeMap<>(vv).forEach((node, seq) ->
                 b.addVersion(VersionEntry.newBuilder().setOrigin(node.value()).setSeq(seq))));
         for (Fragment f : m.fragments()) {
@@ -76,7 +76,7 @@ public final class SyncCodec {
             for (dev.meshwork.health.internal.wire.Fragment f : body.getFragmentsList()) {
                 fragments.add(decodeFragment(f));
             }
-            return new SyncMessage(kind, body.getSession(), version, fragments, body.getTruncated());
+            return new SyncMessage(kind, body.getSession(), version, fragments, body.getTruncated(), body.getRequest());
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             throw new MalformedSyncException("malformed sync message: " + e.getMessage(), e);
         }

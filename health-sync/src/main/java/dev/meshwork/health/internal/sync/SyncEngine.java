@@ -30,14 +30,16 @@ import org.slf4j.LoggerFactory;
  * neighbour holds (a version vector).
  * <ul>
  *   <li>Link up, and every anti-entropy interval: send {@code DIGEST(my vv)}.</li>
- *   <li>On {@code DIGEST(v)}: {@code assumed := v} (except what we sent in the last half
- *       interval, which may still be in flight). On {@code DELTA(fragments, v)}: join the
+ *   <li>On {@code DIGEST(v)}: {@code assumed := v} (for a periodic digest, except what we sent
+ *       in the last half interval, which may still be in flight; a <em>request</em> digest is
+ *       taken literally). On {@code DELTA(fragments, v)}: join the
  *       fragments, {@code assumed := assumed ⊔ v}. Then, if the neighbour lacks something
  *       ({@code my vv ⋠ assumed}), answer {@code DELTA(exactly that, my vv)}; else if I lack
- *       something ({@code v ⋠ my vv}, or a fragment left a gap), answer {@code DIGEST(my vv)};
+ *       something ({@code v ⋠ my vv}, or a fragment left a gap), answer a request
+ *       {@code DIGEST(my vv)}, which the other side answers with exactly what is missing;
  *       else the digests match and the round ends: nothing is sent.</li>
  *   <li>A local event, or events newly learned from one neighbour, schedule a push after
- *       {@code pushWindow}: every neighbour gets {@code PUSH(what it lacks per assumed)} and
+ *       {@code pushWindow} (a quarter of it for events learned from a neighbour): every neighbour gets {@code PUSH(what it lacks per assumed)} and
  *       {@code assumed} moves up optimistically. That is how a change reaches nodes without a
  *       direct link: each hop pushes on what was new to it, never back to where it came from.</li>
  *   <li>On {@code PUSH}: join; {@code assumed} moves up to the fragments' ends; a gap (a lost or
@@ -111,6 +113,8 @@ public final class SyncEngine {
         /** When {@code assumed} was last raised optimistically per origin (wall millis). */
         Map<NodeId, Long> sentAt = new HashMap<>();
         boolean roundOpen;
+        /** When we last sent this neighbour a digest it has not answered with a delta (wall millis), or -1. */
+        long digestOutstandingSince = -1;
     }
 
     private record Pending(Instant at, HealthEventType type, Optional<NodeId> subject, Map<String, String> attributes) {
@@ -244,7 +248,9 @@ public final class SyncEngine {
         if (!applied.fresh().isEmpty()) {
             counters.get("events.learned").addAndGet(applied.fresh().size());
             listener.onNewEvents(applied.fresh());
-            schedulePush();
+            // Passed on after a quarter of the window: each hop adds its window to the
+            // propagation time, and events arriving together are still coalesced.
+            schedulePush(config.pushWindow().dividedBy(4));
         }
         if (n == null) {
             return; // not (or no longer) a direct neighbour: joined, but no conversation
@@ -252,16 +258,20 @@ public final class SyncEngine {
         for (Fragment f : m.fragments()) {
             n.assumed.merge(f.origin(), f.upTo(), Math::max);
         }
+        if (m.kind() == SyncMessage.Kind.DELTA) {
+            n.digestOutstandingSince = -1;
+        }
         boolean iLack = applied.gap() || m.truncated();
         switch (m.kind()) {
             case PUSH -> {
                 if (iLack) {
                     n.roundOpen = true;
-                    send(from, digest());
+                    send(from, request());
                 }
                 return;
             }
-            case DIGEST -> n.assumed = fromDigest(n, m.version().orElseThrow());
+            case DIGEST -> n.assumed = m.request() ? new HashMap<>(m.version().orElseThrow())
+                    : fromDigest(n, m.version().orElseThrow());
             case DELTA -> m.version().orElseThrow().forEach((o, s) -> n.assumed.merge(o, s, Math::max));
         }
         Map<NodeId, Long> mine = doc.versionVector();
@@ -272,9 +282,13 @@ public final class SyncEngine {
         }
         if (sendDelta(from, n, SyncMessage.Kind.DELTA)) {
             n.roundOpen = true;
+        } else if (iLack && !(m.kind() == SyncMessage.Kind.DIGEST && answerPending(n))) {
+            // (When our own digest is still unanswered, its answer brings what we lack: asking
+            // again would only have it sent twice — the crossing digests of a link coming up.)
+            n.roundOpen = true;
+            send(from, request());
         } else if (iLack) {
             n.roundOpen = true;
-            send(from, digest());
         } else {
             if (n.roundOpen) {
                 count("rounds.completed");
@@ -327,11 +341,15 @@ public final class SyncEngine {
     }
 
     private void schedulePush() {
+        schedulePush(config.pushWindow());
+    }
+
+    private void schedulePush(java.time.Duration window) {
         if (pushTimer == null) {
             pushTimer = scheduler.schedule(() -> {
                 pushTimer = null;
                 flushPush();
-            }, config.pushWindow().toNanos(), TimeUnit.NANOSECONDS);
+            }, window.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -371,11 +389,27 @@ public final class SyncEngine {
         }
     }
 
+    /** A digest that says "I lack something you have": answered with a delta, never a digest. */
+    private SyncMessage request() {
+        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(doc.versionVector()), List.of(), false, true);
+    }
+
     private SyncMessage digest() {
         return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(doc.versionVector()), List.of(), false);
     }
 
+    private boolean answerPending(Neighbour n) {
+        return n.digestOutstandingSince >= 0
+                && wallClock.millis() - n.digestOutstandingSince < config.antiEntropyInterval().toMillis() / 2;
+    }
+
     private void send(NodeId to, SyncMessage m) {
+        if (m.kind() == SyncMessage.Kind.DIGEST) {
+            Neighbour n = neighbours.get(to);
+            if (n != null) {
+                n.digestOutstandingSince = wallClock.millis();
+            }
+        }
         byte[] bytes = SyncCodec.encode(m);
         count("sent." + m.kind().name().toLowerCase(java.util.Locale.ROOT));
         counters.get("sent.bytes").addAndGet(bytes.length);

@@ -15,9 +15,15 @@ import java.util.Optional;
  * @param version   the sender's full version vector (digests and delta answers)
  * @param fragments the events carried
  * @param truncated whether the sender cut the delta at its size limit
+ * @param request   a digest sent because the sender lacks something (taken literally)
  */
 public record SyncMessage(Kind kind, long session, Optional<Map<NodeId, Long>> version, List<Fragment> fragments,
-        boolean truncated) {
+        boolean truncated, boolean request) {
+
+    public SyncMessage(Kind kind, long session, Optional<Map<NodeId, Long>> version, List<Fragment> fragments,
+            boolean truncated) {
+        this(kind, session, version, fragments, truncated, false);
+    }
 
     /** The message kinds; see {@link SyncEngine} for the protocol. */
     public enum Kind {

@@ -81,9 +81,16 @@ final class SimCluster {
         for (Node node : nodes.values()) {
             node.start(new HealthDocument());
         }
-        for (Set<NodeId> link : topology) {
+        for (Set<NodeId> link : sortedLinks()) {
             linkChanged(link, true);
         }
+    }
+
+    /** The links in a fixed order (by their sorted ends), so a seed replays the same schedule in any JVM. */
+    List<Set<NodeId>> sortedLinks() {
+        List<Set<NodeId>> links = new ArrayList<>(topology);
+        links.sort(java.util.Comparator.comparing(l -> l.stream().sorted().map(NodeId::value).toList().toString()));
+        return links;
     }
 
     boolean linkUsable(Set<NodeId> link) {
@@ -92,6 +99,7 @@ final class SimCluster {
 
     private void linkChanged(Set<NodeId> link, boolean usable) {
         List<NodeId> ends = new ArrayList<>(link);
+        ends.sort(null); // Set.of iterates in a per-JVM random order: sort for determinism
         for (int i = 0; i < 2; i++) {
             Node node = nodes.get(ends.get(i));
             if (node.up) {
@@ -163,7 +171,7 @@ final class SimCluster {
         if (!node.up) {
             return;
         }
-        List<Set<NodeId>> affected = topology.stream().filter(l -> l.contains(id) && linkUsable(l)).toList();
+        List<Set<NodeId>> affected = sortedLinks().stream().filter(l -> l.contains(id) && linkUsable(l)).toList();
         affected.forEach(l -> linkChanged(l, false));
         node.generation++;
         node.engine.stop();
@@ -178,13 +186,13 @@ final class SimCluster {
         }
         node.up = true;
         node.start(loseState ? new HealthDocument() : node.persisted.copy());
-        topology.stream().filter(l -> l.contains(id) && linkUsable(l)).forEach(l -> linkChanged(l, true));
+        sortedLinks().stream().filter(l -> l.contains(id) && linkUsable(l)).forEach(l -> linkChanged(l, true));
     }
 
     void heal() {
         loss = 0;
         duplication = 0;
-        for (Set<NodeId> link : new ArrayList<>(cut)) {
+        for (Set<NodeId> link : sortedLinks()) {
             setCut(link, false);
         }
         for (NodeId id : ids) {
