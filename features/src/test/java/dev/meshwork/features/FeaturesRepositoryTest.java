@@ -23,7 +23,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.transform.stream.StreamSource;
+import javax.xml.validation.SchemaFactory;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,6 +65,15 @@ class FeaturesRepositoryTest {
     static void readBuildOutputs() throws Exception {
         features = readFeatures(path("meshwork.features.xml"));
         indexBsnByUrl = readIndex(path("meshwork.repository.index"));
+    }
+
+    @Test
+    void featuresFileIsValidAgainstKarafsFeaturesSchema() throws Exception {
+        var xsd = FeaturesRepositoryTest.class.getResource("/org/apache/karaf/features/karaf-features-1.6.0.xsd");
+        assertTrue(xsd != null, "Karaf's features schema is not on the test classpath");
+        var validator = SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI).newSchema(xsd).newValidator();
+        // throws SAXParseException with line and column on the first violation
+        validator.validate(new StreamSource(path("meshwork.features.xml").toFile()));
     }
 
     @Test
