@@ -568,7 +568,17 @@ public final class GatewaySupervisor implements LifecycleController {
         pidFile.delete();
         lastExitCode = status.code();
         lastSignal = status.signal();
-        retire(p); // children left in its group must not outlive it
+        try {
+            decideAfterExit(p, status);
+        } finally {
+            // Children left in its group must not outlive it. Retired after the decision so the
+            // backoff timer starts at the exit, not after the clean-up; the next spawn still waits
+            // for the group to be gone.
+            retire(p);
+        }
+    }
+
+    private void decideAfterExit(GatewayProcess p, ExitStatus status) {
         switch (state) {
             case STARTING -> {
                 lastError = Optional.of("exited during start: " + status.describe());

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -44,12 +45,19 @@ public final class OutputLog {
         this.keep = Math.max(settings.startupLines(), KEEP_AT_LEAST);
     }
 
-    /** Starts a daemon thread that reads {@code in} until it ends. */
-    public Thread pump(InputStream in, boolean stderr, String threadName) {
-        Thread t = new Thread(() -> run(in, stderr), threadName);
+    /** Starts a daemon thread that reads {@code in} until it ends; the future completes then. */
+    public CompletableFuture<Void> pump(InputStream in, boolean stderr, String threadName) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                run(in, stderr);
+            } finally {
+                done.complete(null);
+            }
+        }, threadName);
         t.setDaemon(true);
         t.start();
-        return t;
+        return done;
     }
 
     private void run(InputStream in, boolean stderr) {

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class ProcessSpawner implements Spawner {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProcessSpawner.class);
+    private static final long DRAIN_WAIT_MS = 100;
 
     private final ProcessTable table;
     private final LongSupplier nanoTime;
@@ -57,12 +59,18 @@ public final class ProcessSpawner implements Spawner {
                 config.output(), nanoTime);
         Process process = pb.start();
         process.getOutputStream().close();
-        output.pump(process.getInputStream(), false, "gateway-" + config.name() + "-" + process.pid() + "-out");
-        output.pump(process.getErrorStream(), true, "gateway-" + config.name() + "-" + process.pid() + "-err");
+        CompletableFuture<Void> out = output.pump(process.getInputStream(), false,
+                "gateway-" + config.name() + "-" + process.pid() + "-out");
+        CompletableFuture<Void> err = output.pump(process.getErrorStream(), true,
+                "gateway-" + config.name() + "-" + process.pid() + "-err");
         LOG.info("gateway {}: spawned pid {} (epoch {}): {}", config.name(), process.pid(), epoch,
                 redactor.redactCommand(config.command()));
-        return new Spawned(process.toHandle(), process.onExit().thenApply(p -> ExitStatus.fromExitValue(p.exitValue())),
-                output, false);
+        // The exit is reported once the last lines are read (the error report needs them), but
+        // no later than DRAIN_WAIT: a grandchild that inherited the pipes may keep them open.
+        CompletableFuture<ExitStatus> exit = process.onExit().thenCompose(p -> CompletableFuture.allOf(out, err)
+                .completeOnTimeout(null, DRAIN_WAIT_MS, TimeUnit.MILLISECONDS)
+                .thenApply(v -> ExitStatus.fromExitValue(p.exitValue())));
+        return new Spawned(process.toHandle(), exit, output, false);
     }
 
     @Override
@@ -110,10 +118,18 @@ public final class ProcessSpawner implements Spawner {
         @Override
         public void terminate() {
             noteDescendants();
-            // setsid made pid the group id; signalling the group reaches children even once the
-            // leader has exited and they were re-parented.
-            if (!Signals.toGroup(pid(), "TERM")) {
-                handle.destroy();
+            if (handle.isAlive()) {
+                // setsid made pid the group id: one group signal reaches the whole tree.
+                if (!Signals.toGroup(pid(), "TERM")) {
+                    handle.destroy();
+                }
+            } else {
+                // The leader is gone (a crash): signal the re-parented members one by one with
+                // kill(2) through ProcessHandle, which costs no shell fork on the respawn path. A
+                // member forked after this scan is caught by the group SIGKILL after the grace.
+                for (long member : table.groupMembers(pid())) {
+                    ProcessHandle.of(member).ifPresent(ProcessHandle::destroy);
+                }
             }
             for (long d : descendants) {
                 if (table.stat(d).map(s -> s.pgid() != pid()).orElse(false)) {
