@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class ProcessSpawner implements Spawner {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProcessSpawner.class);
-    private static final long DRAIN_WAIT_MS = 100;
 
     private final ProcessTable table;
     private final LongSupplier nanoTime;
@@ -65,12 +63,9 @@ public final class ProcessSpawner implements Spawner {
                 "gateway-" + config.name() + "-" + process.pid() + "-err");
         LOG.info("gateway {}: spawned pid {} (epoch {}): {}", config.name(), process.pid(), epoch,
                 redactor.redactCommand(config.command()));
-        // The exit is reported once the last lines are read (the error report needs them), but
-        // no later than DRAIN_WAIT: a grandchild that inherited the pipes may keep them open.
-        CompletableFuture<ExitStatus> exit = process.onExit().thenCompose(p -> CompletableFuture.allOf(out, err)
-                .completeOnTimeout(null, DRAIN_WAIT_MS, TimeUnit.MILLISECONDS)
-                .thenApply(v -> ExitStatus.fromExitValue(p.exitValue())));
-        return new Spawned(process.toHandle(), exit, output, false);
+        CompletableFuture<ExitStatus> exit = process.onExit().thenApply(p -> ExitStatus.fromExitValue(p.exitValue()));
+        CompletableFuture<Void> drained = CompletableFuture.allOf(out, err);
+        return new Spawned(process.toHandle(), exit, drained, output, false);
     }
 
     @Override
@@ -79,20 +74,24 @@ public final class ProcessSpawner implements Spawner {
             Redactor redactor = new Redactor(config.redact(), config.env(), config.command());
             OutputLog output = new OutputLog(LoggerFactory.getLogger("dev.meshwork.supervisor.gateway." + config.name()),
                     redactor, new LineClassifier(config.output().levelPatterns()), config.output(), nanoTime);
-            return new Spawned(h, h.onExit().thenApply(p -> ExitStatus.unknown()), output, true);
+            return new Spawned(h, h.onExit().thenApply(p -> ExitStatus.unknown()), CompletableFuture.completedFuture(null),
+                    output, true);
         });
     }
 
     private final class Spawned implements GatewayProcess {
         private final ProcessHandle handle;
         private final CompletableFuture<ExitStatus> exit;
+        private final CompletableFuture<Void> drained;
         private final OutputLog output;
         private final boolean adopted;
         private final Set<Long> descendants = ConcurrentHashMap.newKeySet();
 
-        Spawned(ProcessHandle handle, CompletableFuture<ExitStatus> exit, OutputLog output, boolean adopted) {
+        Spawned(ProcessHandle handle, CompletableFuture<ExitStatus> exit, CompletableFuture<Void> drained, OutputLog output,
+                boolean adopted) {
             this.handle = handle;
             this.exit = exit;
+            this.drained = drained;
             this.output = output;
             this.adopted = adopted;
         }
@@ -113,6 +112,11 @@ public final class ProcessSpawner implements Spawner {
             } catch (RuntimeException e) {
                 // the tree changed under us; the group signal still reaches most of it
             }
+        }
+
+        @Override
+        public CompletableFuture<Void> drained() {
+            return drained;
         }
 
         @Override
@@ -172,6 +176,11 @@ public final class ProcessSpawner implements Spawner {
         @Override
         public List<String> output() {
             return output.recent();
+        }
+
+        @Override
+        public CompletableFuture<String> awaitLine(java.util.regex.Pattern pattern) {
+            return output.awaitLine(pattern);
         }
 
         @Override
