@@ -210,13 +210,12 @@ public final class GatewaySupervisor implements LifecycleController {
      */
     public void reconfigure(SupervisorConfig next) {
         post(() -> {
-            boolean changed = !next.equals(config);
+            if (next.equals(config)) {
+                return; // an unchanged update keeps the restart history
+            }
             config = next;
             governor = new Governor(next.governorMax(), next.governorWindow());
             backoff = new RestartScheduler(next.backoff(), next.stableAfter(), random);
-            if (!changed) {
-                return;
-            }
             switch (state) {
                 case FAILED -> {
                     cancel(wakeTimer);
