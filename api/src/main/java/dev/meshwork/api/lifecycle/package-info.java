@@ -4,7 +4,7 @@
  * transitions, and the {@link dev.meshwork.api.lifecycle.Probe} SPI for readiness and heartbeat.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.meshwork.api.lifecycle;
 
 import org.osgi.annotation.bundle.Export;

@@ -77,6 +77,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
     private static final Duration GONE_POLL = Duration.ofMillis(20);
     private static final Duration GONE_GIVE_UP = Duration.ofSeconds(5);
+    private static final Duration DRAIN_WAIT = Duration.ofMillis(100);
     private static final long FIRST_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long MAX_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -111,6 +112,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private Optional<String> lastSignal = Optional.empty();
     private Optional<String> lastError = Optional.empty();
     private List<String> recentOutput = List.of();
+    private GatewayProcess reportFrom;
     private Optional<Instant> nextAttemptAt = Optional.empty();
     private FailedCause failedCause;
     private int heartbeatMisses;
@@ -208,13 +210,12 @@ public final class GatewaySupervisor implements LifecycleController {
      */
     public void reconfigure(SupervisorConfig next) {
         post(() -> {
-            boolean changed = !next.equals(config);
+            if (next.equals(config)) {
+                return; // an unchanged update keeps the restart history
+            }
             config = next;
             governor = new Governor(next.governorMax(), next.governorWindow());
             backoff = new RestartScheduler(next.backoff(), next.stableAfter(), random);
-            if (!changed) {
-                return;
-            }
             switch (state) {
                 case FAILED -> {
                     cancel(wakeTimer);
@@ -503,10 +504,10 @@ public final class GatewaySupervisor implements LifecycleController {
     private void startFailed(String reason) {
         lastError = Optional.of(reason);
         if (process != null) {
-            recentOutput = lastLines(process);
+            report(process, "start failed: " + reason);
+        } else {
+            LOG.warn("gateway {}: start failed: {}", config.name(), reason);
         }
-        LOG.warn("gateway {}: start failed: {}{}", config.name(), reason,
-                recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
         retire(process);
         scheduleRestart(-1);
     }
@@ -568,18 +569,26 @@ public final class GatewaySupervisor implements LifecycleController {
         pidFile.delete();
         lastExitCode = status.code();
         lastSignal = status.signal();
-        retire(p); // children left in its group must not outlive it
+        try {
+            decideAfterExit(p, status);
+        } finally {
+            // Children left in its group must not outlive it. Retired after the decision so the
+            // backoff timer starts at the exit, not after the clean-up; the next spawn still waits
+            // for the group to be gone.
+            retire(p);
+        }
+    }
+
+    private void decideAfterExit(GatewayProcess p, ExitStatus status) {
         switch (state) {
             case STARTING -> {
                 lastError = Optional.of("exited during start: " + status.describe());
-                recentOutput = lastLines(p);
-                LOG.warn("gateway {}: {}{}", config.name(), lastError.get(),
-                        recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
+                report(p, lastError.get());
                 afterExit(status, -1);
             }
             case RUNNING, DEGRADED -> {
                 lastError = Optional.of("exited: " + status.describe());
-                recentOutput = lastLines(p);
+                report(p, null);
                 LOG.warn("gateway {}: {}", config.name(), lastError.get());
                 boolean permanent = status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt());
                 if (!reloadWaiters.isEmpty() && !permanent) {
@@ -595,6 +604,35 @@ public final class GatewaySupervisor implements LifecycleController {
             }
             default -> publish();
         }
+    }
+
+    /**
+     * Keeps the process's last lines for the status. The exit can overtake the last lines still
+     * in the pipe, so the lines are taken again once the streams have ended (or after
+     * {@link #DRAIN_WAIT}, as a grandchild may hold the pipes open); the decision does not wait.
+     */
+    private void report(GatewayProcess p, String logAs) {
+        reportFrom = p;
+        recentOutput = lastLines(p);
+        boolean[] done = {false};
+        List<ScheduledFuture<?>> timer = new ArrayList<>(1);
+        Runnable refresh = () -> {
+            if (done[0]) {
+                return;
+            }
+            done[0] = true;
+            timer.forEach(t -> t.cancel(false));
+            if (reportFrom == p) {
+                recentOutput = lastLines(p);
+                publish();
+            }
+            if (logAs != null) {
+                LOG.warn("gateway {}: {}{}", config.name(), logAs,
+                        recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
+            }
+        };
+        timer.add(executor.schedule(refresh, DRAIN_WAIT.toNanos(), TimeUnit.NANOSECONDS));
+        p.drained().thenRun(() -> post(refresh));
     }
 
     private void afterExit(ExitStatus status, long upNanos) {
@@ -775,6 +813,12 @@ public final class GatewaySupervisor implements LifecycleController {
         @Override
         public List<String> outputSinceSpawn() {
             return process == null ? List.of() : process.output();
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<String> awaitLine(java.util.regex.Pattern pattern) {
+            return process == null ? CompletableFuture.failedFuture(new IllegalStateException("no process"))
+                    : process.awaitLine(pattern);
         }
     }
 

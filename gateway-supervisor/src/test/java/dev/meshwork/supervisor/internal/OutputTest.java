@@ -114,7 +114,7 @@ class OutputTest {
         List<String> logged = new CopyOnWriteArrayList<>();
         OutputLog log = new OutputLog(recording(logged), redactor, new LineClassifier(settings.levelPatterns()), settings,
                 () -> 0L);
-        log.pump(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), true, "test-pump").join(5000);
+        log.pump(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), true, "test-pump").get(5, java.util.concurrent.TimeUnit.SECONDS);
         out[0] = log;
         return logged;
     }

@@ -120,8 +120,8 @@ class ProcessSupervisionTest {
         assertEquals(4, starts("crashy"), "the first start and exactly 3 restarts, then the governor stops the loop");
         assertTrue(failed.lastError().orElseThrow().contains("more than 3 restarts"), failed.lastError().toString());
         assertEquals(3, failed.lastExitCode().getAsInt());
-        assertTrue(failed.recentOutput().stream().anyMatch(l -> l.startsWith("fatal: configuration broken")),
-                failed.recentOutput().toString());
+        Await.until("the error report has the last start-up lines", WAIT,
+                () -> s.status().recentOutput().stream().anyMatch(l -> l.startsWith("fatal: configuration broken")));
         assertTrue(failed.nextAttemptAt().isPresent());
         Files.writeString(marker, "fixed");
         Await.until("slow retry brings it back", WAIT, () -> s.status().state() == RUNNING);
@@ -239,7 +239,8 @@ class ProcessSupervisionTest {
         LifecycleStatus st = s.status();
         assertEquals(78, st.lastExitCode().getAsInt());
         assertTrue(st.lastError().orElseThrow().contains("EX_CONFIG"));
-        assertTrue(st.recentOutput().contains("invalid configuration: missing key 'port'"), st.recentOutput().toString());
+        Await.until("the error report has the gateway's complaint", WAIT,
+                () -> s.status().recentOutput().contains("invalid configuration: missing key 'port'"));
         assertEquals(1, starts("badconf"));
         assertTrue(st.nextAttemptAt().isEmpty());
     }
@@ -252,7 +253,7 @@ class ProcessSupervisionTest {
         CompletableFuture<LifecycleStatus> f = s.start();
         Await.until("start failed", WAIT, f::isDone);
         assertTrue(f.isCompletedExceptionally());
-        assertTrue(s.status().recentOutput().contains("starting, never ready"), s.status().recentOutput().toString());
+        Await.until("the error report has the output", WAIT, () -> s.status().recentOutput().contains("starting, never ready"));
         assertTrue(s.status().lastError().orElseThrow().contains("not ready within 400 ms"));
     }
 

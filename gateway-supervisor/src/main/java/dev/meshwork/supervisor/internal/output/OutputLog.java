@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 
 /**
@@ -34,6 +36,12 @@ public final class OutputLog {
     private final ArrayDeque<String> recent = new ArrayDeque<>();
     private final int keep;
     private long linesSeen;
+    private final List<Watcher> watchers = new ArrayList<>();
+
+    private record Watcher(Pattern pattern, CompletableFuture<String> found) {
+    }
+
+    private static final int MAX_WATCHERS = 16;
 
     public OutputLog(Logger log, Redactor redactor, LineClassifier classifier, OutputSettings settings, LongSupplier nanoTime) {
         this.log = log;
@@ -44,12 +52,19 @@ public final class OutputLog {
         this.keep = Math.max(settings.startupLines(), KEEP_AT_LEAST);
     }
 
-    /** Starts a daemon thread that reads {@code in} until it ends. */
-    public Thread pump(InputStream in, boolean stderr, String threadName) {
-        Thread t = new Thread(() -> run(in, stderr), threadName);
+    /** Starts a daemon thread that reads {@code in} until it ends; the future completes then. */
+    public CompletableFuture<Void> pump(InputStream in, boolean stderr, String threadName) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                run(in, stderr);
+            } finally {
+                done.complete(null);
+            }
+        }, threadName);
         t.setDaemon(true);
         t.start();
-        return t;
+        return done;
     }
 
     private void run(InputStream in, boolean stderr) {
@@ -110,6 +125,9 @@ public final class OutputLog {
                 recent.removeFirst();
             }
             linesSeen++;
+            if (!watchers.isEmpty()) {
+                watchers.removeIf(w -> w.found.isDone() || (w.pattern.matcher(line).find() && w.found.complete(line)));
+            }
         }
         LineClassifier.Level level = classifier.classify(line, stderr);
         if (level == LineClassifier.Level.DROP) {
@@ -138,6 +156,28 @@ public final class OutputLog {
             case ERROR -> log.error("{}", text);
             default -> { }
         }
+    }
+
+    /**
+     * Completes with the first line (already kept, or still to come) that matches: every line is
+     * checked as it arrives, so a flood cannot push a readiness line out of sight.
+     */
+    public CompletableFuture<String> awaitLine(Pattern pattern) {
+        CompletableFuture<String> found = new CompletableFuture<>();
+        synchronized (recent) {
+            for (String line : recent) {
+                if (pattern.matcher(line).find()) {
+                    found.complete(line);
+                    return found;
+                }
+            }
+            watchers.removeIf(w -> w.found.isDone());
+            if (watchers.size() >= MAX_WATCHERS) {
+                watchers.remove(0).found.cancel(false);
+            }
+            watchers.add(new Watcher(pattern, found));
+        }
+        return found;
     }
 
     /** The newest lines, oldest first. */

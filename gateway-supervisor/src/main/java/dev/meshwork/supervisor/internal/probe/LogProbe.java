@@ -3,17 +3,17 @@ package dev.meshwork.supervisor.internal.probe;
 import dev.meshwork.api.lifecycle.Probe;
 import dev.meshwork.api.lifecycle.ProbeContext;
 import dev.meshwork.api.lifecycle.ProbeResult;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import org.osgi.service.component.annotations.Component;
 
 /**
  * Probe type {@code log}: passes once a line the process wrote since it was spawned matches
- * {@code pattern}. Watches the output for up to the probe's timeout, every {@code pollMs}
- * (default 10 ms), so a readiness line is noticed within milliseconds without a callback API.
+ * {@code pattern}. Uses {@link ProbeContext#awaitLine}, which the supervisor answers by checking
+ * every line as it arrives: noticed within microseconds, and a stderr flood cannot push the
+ * readiness line out of the bounded buffer before it is seen.
  */
 @Component(service = Probe.class, property = Probe.TYPE + "=log")
 public final class LogProbe implements Probe {
@@ -24,29 +24,13 @@ public final class LogProbe implements Probe {
         if (regex == null || regex.isEmpty()) {
             return CompletableFuture.completedFuture(ProbeResult.failed("log probe: parameter 'pattern' is missing"));
         }
-        Pattern pattern = Pattern.compile(regex);
-        long poll = Long.parseLong(Params.string(context, "pollMs", "10"));
-        long deadline = System.nanoTime() + context.timeout().toNanos();
-        CompletableFuture<ProbeResult> out = new CompletableFuture<>();
-        check(context, pattern, poll, deadline, out);
-        return out;
-    }
-
-    private static void check(ProbeContext ctx, Pattern pattern, long poll, long deadline, CompletableFuture<ProbeResult> out) {
-        if (out.isDone()) {
-            return; // the supervisor timed it out
+        Pattern pattern;
+        try {
+            pattern = Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            return CompletableFuture.completedFuture(ProbeResult.failed("log probe: 'pattern' is not a regex: " + e.getDescription()));
         }
-        List<String> lines = ctx.outputSinceSpawn();
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            if (pattern.matcher(lines.get(i)).find()) {
-                out.complete(ProbeResult.ok("log line matched: " + lines.get(i)));
-                return;
-            }
-        }
-        if (System.nanoTime() - deadline >= 0) {
-            out.complete(ProbeResult.failed("no output line matched /" + pattern + "/"));
-            return;
-        }
-        CompletableFuture.delayedExecutor(poll, TimeUnit.MILLISECONDS).execute(() -> check(ctx, pattern, poll, deadline, out));
+        return context.awaitLine(pattern).handle((line, t) -> t == null ? ProbeResult.ok("log line matched: " + line)
+                : ProbeResult.failed("log probe: " + t));
     }
 }

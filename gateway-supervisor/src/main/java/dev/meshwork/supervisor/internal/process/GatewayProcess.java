@@ -16,6 +16,14 @@ public interface GatewayProcess {
     /** Completes (on any thread) when the main process has exited. */
     CompletableFuture<ExitStatus> exit();
 
+    /**
+     * Completes when both output streams have ended. May lag the exit, or never come while a
+     * grandchild holds the pipes open; callers bound their wait.
+     */
+    default CompletableFuture<Void> drained() {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** SIGTERM to the whole process group and to descendants that left it. */
     void terminate();
 
@@ -30,6 +38,16 @@ public interface GatewayProcess {
 
     /** Lines written since spawn, oldest first (bounded). */
     List<String> output();
+
+    /** Completes with the first output line matching {@code pattern}, kept or still to come. */
+    default CompletableFuture<String> awaitLine(java.util.regex.Pattern pattern) {
+        for (String line : output()) {
+            if (pattern.matcher(line).find()) {
+                return CompletableFuture.completedFuture(line);
+            }
+        }
+        return new CompletableFuture<>();
+    }
 
     /** Whether this process was found running rather than spawned by this supervisor. */
     boolean adopted();

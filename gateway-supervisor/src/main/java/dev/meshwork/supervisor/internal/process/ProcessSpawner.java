@@ -57,12 +57,15 @@ public final class ProcessSpawner implements Spawner {
                 config.output(), nanoTime);
         Process process = pb.start();
         process.getOutputStream().close();
-        output.pump(process.getInputStream(), false, "gateway-" + config.name() + "-" + process.pid() + "-out");
-        output.pump(process.getErrorStream(), true, "gateway-" + config.name() + "-" + process.pid() + "-err");
+        CompletableFuture<Void> out = output.pump(process.getInputStream(), false,
+                "gateway-" + config.name() + "-" + process.pid() + "-out");
+        CompletableFuture<Void> err = output.pump(process.getErrorStream(), true,
+                "gateway-" + config.name() + "-" + process.pid() + "-err");
         LOG.info("gateway {}: spawned pid {} (epoch {}): {}", config.name(), process.pid(), epoch,
                 redactor.redactCommand(config.command()));
-        return new Spawned(process.toHandle(), process.onExit().thenApply(p -> ExitStatus.fromExitValue(p.exitValue())),
-                output, false);
+        CompletableFuture<ExitStatus> exit = process.onExit().thenApply(p -> ExitStatus.fromExitValue(p.exitValue()));
+        CompletableFuture<Void> drained = CompletableFuture.allOf(out, err);
+        return new Spawned(process.toHandle(), exit, drained, output, false);
     }
 
     @Override
@@ -71,20 +74,24 @@ public final class ProcessSpawner implements Spawner {
             Redactor redactor = new Redactor(config.redact(), config.env(), config.command());
             OutputLog output = new OutputLog(LoggerFactory.getLogger("dev.meshwork.supervisor.gateway." + config.name()),
                     redactor, new LineClassifier(config.output().levelPatterns()), config.output(), nanoTime);
-            return new Spawned(h, h.onExit().thenApply(p -> ExitStatus.unknown()), output, true);
+            return new Spawned(h, h.onExit().thenApply(p -> ExitStatus.unknown()), CompletableFuture.completedFuture(null),
+                    output, true);
         });
     }
 
     private final class Spawned implements GatewayProcess {
         private final ProcessHandle handle;
         private final CompletableFuture<ExitStatus> exit;
+        private final CompletableFuture<Void> drained;
         private final OutputLog output;
         private final boolean adopted;
         private final Set<Long> descendants = ConcurrentHashMap.newKeySet();
 
-        Spawned(ProcessHandle handle, CompletableFuture<ExitStatus> exit, OutputLog output, boolean adopted) {
+        Spawned(ProcessHandle handle, CompletableFuture<ExitStatus> exit, CompletableFuture<Void> drained, OutputLog output,
+                boolean adopted) {
             this.handle = handle;
             this.exit = exit;
+            this.drained = drained;
             this.output = output;
             this.adopted = adopted;
         }
@@ -108,12 +115,25 @@ public final class ProcessSpawner implements Spawner {
         }
 
         @Override
+        public CompletableFuture<Void> drained() {
+            return drained;
+        }
+
+        @Override
         public void terminate() {
             noteDescendants();
-            // setsid made pid the group id; signalling the group reaches children even once the
-            // leader has exited and they were re-parented.
-            if (!Signals.toGroup(pid(), "TERM")) {
-                handle.destroy();
+            if (handle.isAlive()) {
+                // setsid made pid the group id: one group signal reaches the whole tree.
+                if (!Signals.toGroup(pid(), "TERM")) {
+                    handle.destroy();
+                }
+            } else {
+                // The leader is gone (a crash): signal the re-parented members one by one with
+                // kill(2) through ProcessHandle, which costs no shell fork on the respawn path. A
+                // member forked after this scan is caught by the group SIGKILL after the grace.
+                for (long member : table.groupMembers(pid())) {
+                    ProcessHandle.of(member).ifPresent(ProcessHandle::destroy);
+                }
             }
             for (long d : descendants) {
                 if (table.stat(d).map(s -> s.pgid() != pid()).orElse(false)) {
@@ -156,6 +176,11 @@ public final class ProcessSpawner implements Spawner {
         @Override
         public List<String> output() {
             return output.recent();
+        }
+
+        @Override
+        public CompletableFuture<String> awaitLine(java.util.regex.Pattern pattern) {
+            return output.awaitLine(pattern);
         }
 
         @Override
