@@ -69,6 +69,9 @@ public final class OutboxBench {
         row("outbox enqueue, 16 producers, blocking", blocking, String.format("%.2f× baseline", blocking / baseline));
         double async = enqueue(work.resolve("async.db"), n, true);
         row("outbox enqueueAsync, 16 producers × " + OutboxBenchChild.OUTSTANDING + " outstanding", async, String.format("%.2f× baseline", async / baseline));
+        if (args.length > 1 && args[1].equals("enqueue-only")) {
+            return;
+        }
 
         Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -171,7 +174,11 @@ public final class OutboxBench {
                     th.join();
                 }
             }
-            return n / ((System.nanoTime() - t0) / 1e9);
+            double rate = n / ((System.nanoTime() - t0) / 1e9);
+            Map<String, Long> w = outbox.writerCounters();
+            System.out.printf("  (%d commits, %.1f enqueues per commit)%n", w.get("writer.commits"),
+                    w.get("writer.ops") / (double) Math.max(1, w.get("writer.commits")));
+            return rate;
         } finally {
             scheduler.shutdownNow();
         }

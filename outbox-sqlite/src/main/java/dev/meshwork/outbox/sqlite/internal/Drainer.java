@@ -333,6 +333,9 @@ final class Drainer {
             }
             if (retryAt != Long.MAX_VALUE) {
                 synchronized (ts) {
+                    // A new generation: a pass that read the file before this commit must not
+                    // overwrite notBefore with its stale "nothing pending".
+                    ts.generation++;
                     ts.notBefore = Math.min(ts.notBefore, retryAt);
                 }
             }

@@ -381,6 +381,11 @@ public final class OutboxService implements Outbox, AutoCloseable {
         return drainer.meter().total();
     }
 
+    /** Group-commit figures: {@code writer.commits} and {@code writer.ops} (their ratio is the mean batch size). */
+    public Map<String, Long> writerCounters() {
+        return Map.of("writer.commits", writer.commits(), "writer.ops", writer.opsCommitted());
+    }
+
     /** Inbox figures: ids remembered, duplicates acknowledged without delivery, records in doubt found at start. */
     public Map<String, Long> inboxCounters() {
         return inbox.counters();

@@ -23,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -147,7 +146,6 @@ public final class SqliteOutbox implements Outbox, MessageHandler, PeerListener 
             return t;
         });
         SecureRandom seed = new SecureRandom();
-        ThreadLocalRandom.current().nextDouble();
         try {
             service = new OutboxService(oc, InstantSource.system(), System::nanoTime, scheduler, seed::nextDouble);
         } catch (RuntimeException e) {

@@ -142,7 +142,7 @@ class DrainAndInboxTest {
             a.enqueue(OutboxRequest.of(C, "orders", bytes("c" + i)));
             a.enqueue(OutboxRequest.of(B, "orders", bytes("b" + i)));
         }
-        Await.until("b received all", WAIT, () -> atB.seen.size() == 50);
+        Await.until("b received all and acknowledged", WAIT, () -> atB.seen.size() == 50 && a.stats().count(OutboxState.DONE) == 50);
         assertEquals(8, a.drainer().inflight(C), "c holds exactly its window");
         assertEquals(8, mesh.faults(C).held.size());
         assertEquals(8L, a.stats().count(OutboxState.INFLIGHT));

@@ -139,7 +139,11 @@ public final class Writer implements AutoCloseable {
     private final LinkedBlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final Tx tx;
+    private static final long GATHER_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
     private volatile boolean closing;
+    /** Size of the previous batch: the writer thread's estimate of how many callers are active. */
+    private int lastBatch = 1;
     private volatile long commits;
     private volatile long opsCommitted;
 
@@ -202,6 +206,8 @@ public final class Writer implements AutoCloseable {
                 }
                 batch.add(first);
                 queue.drainTo(batch, maxBatch - 1);
+                gather(batch, Math.min(lastBatch, maxBatch));
+                lastBatch = batch.size();
                 runBatch(batch);
             } catch (InterruptedException e) {
                 if (closing) {
@@ -215,6 +221,27 @@ public final class Writer implements AutoCloseable {
             }
         }
         tx.closeAll();
+    }
+
+    /**
+     * Waits a little (at most {@link #GATHER_NANOS}, far less than one fsync) for the batch to
+     * reach the size of the previous one: callers woken by the last commit come back one by
+     * one, and committing before the stragglers arrive would cost them a whole extra fsync.
+     */
+    private void gather(List<Task<?>> batch, int target) throws InterruptedException {
+        long deadline = System.nanoTime() + GATHER_NANOS;
+        while (batch.size() < target) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            Task<?> t = queue.poll(left, TimeUnit.NANOSECONDS);
+            if (t == null) {
+                return;
+            }
+            batch.add(t);
+            queue.drainTo(batch, maxBatch - batch.size());
+        }
     }
 
     private void runBatch(List<Task<?>> batch) {
