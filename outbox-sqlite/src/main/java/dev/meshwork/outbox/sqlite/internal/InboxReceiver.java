@@ -1,6 +1,7 @@
 package dev.meshwork.outbox.sqlite.internal;
 
 import dev.meshwork.api.FailureCode;
+import dev.meshwork.api.PermanentException;
 import dev.meshwork.api.RetryableException;
 import dev.meshwork.api.router.InboundMessage;
 import dev.meshwork.api.router.MessageHandler;
@@ -148,7 +149,7 @@ public final class InboxReceiver implements MessageHandler {
                         LOG.error("outbox inbox could not forget message {} after its handler failed; it will not be redelivered: {}",
                                 id, delErr.getMessage());
                     }
-                    throw OutboxService.unwrap(err);
+                    throw retryableIfHandlerMissing(OutboxService.unwrap(err), unwrapped.topic());
                 });
             });
         }).whenComplete((v, err) -> {
@@ -160,6 +161,19 @@ public final class InboxReceiver implements MessageHandler {
             }
         });
         return mine;
+    }
+
+    /**
+     * A durable message whose handler is not registered (yet) waits for it: the handler's bundle
+     * may be starting or being updated, and a durable message must not go dead for that. The
+     * sender retries with backoff until its attempt cap.
+     */
+    static RuntimeException retryableIfHandlerMissing(RuntimeException error, String topic) {
+        if (error instanceof PermanentException p && p.code() == FailureCode.UNKNOWN_TOPIC) {
+            return new RetryableException(FailureCode.UNKNOWN_TOPIC,
+                    "no handler for topic '" + topic + "' on this node yet; the sender retries", p);
+        }
+        return error;
     }
 
     private static Map<String, String> merge(Map<String, String> outer, Map<String, String> inner) {
