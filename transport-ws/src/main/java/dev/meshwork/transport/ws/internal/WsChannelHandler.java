@@ -118,7 +118,7 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         if (connection != null) {
-            connection.onWritabilityChanged(ctx.channel().isWritable());
+            connection.onWritabilityChanged(connection.isWritable());
         }
         super.channelWritabilityChanged(ctx);
     }

@@ -48,6 +48,9 @@ final class WsConnection implements Connection {
     private final List<ConnectionHandler> handlers;
     private final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
     private final AtomicLong pendingBytes = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean queuedUnwritable = new java.util.concurrent.atomic.AtomicBoolean();
+    private final long highWaterMark;
+    private final long lowWaterMark;
     private final LongAdder framesIn = new LongAdder();
     private final LongAdder framesOut = new LongAdder();
     private final LongAdder bytesIn = new LongAdder();
@@ -67,6 +70,8 @@ final class WsConnection implements Connection {
         // bounded: a sender that ignores writability is refused, never buffered without limit
         this.sendLimitBytes = Math.max(4L * context.settings().highWaterMark(), 2L * maxFrameBytes);
         this.handlers = handlers;
+        this.highWaterMark = context.settings().highWaterMark();
+        this.lowWaterMark = context.settings().lowWaterMark();
     }
 
     @Override
@@ -119,10 +124,16 @@ final class WsConnection implements Connection {
             return CompletableFuture.failedFuture(new RetryableException(FailureCode.QUEUE_FULL,
                     "write buffer of " + id + " is full (" + sendLimitBytes + " bytes); wait for writability"));
         }
+        if (pendingBytes.get() >= highWaterMark && queuedUnwritable.compareAndSet(false, true)) {
+            // writes queued from other threads are not yet in Netty's outbound buffer: count them too
+            channel.eventLoop().execute(() -> onWritabilityChanged(false));
+        }
         CompletableFuture<Void> result = new CompletableFuture<>();
         ChannelPromise promise = channel.newPromise();
         promise.addListener(f -> {
-            pendingBytes.addAndGet(-size);
+            if (pendingBytes.addAndGet(-size) <= lowWaterMark && queuedUnwritable.compareAndSet(true, false) && isWritable()) {
+                onWritabilityChanged(true);
+            }
             if (f.isSuccess()) {
                 framesOut.increment();
                 bytesOut.add(size);
@@ -143,7 +154,7 @@ final class WsConnection implements Connection {
 
     @Override
     public boolean isWritable() {
-        return state == ConnectionState.OPEN && channel.isWritable();
+        return state == ConnectionState.OPEN && channel.isWritable() && pendingBytes.get() < highWaterMark;
     }
 
     @Override

@@ -203,7 +203,8 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
         WebSocketServerProtocolConfig config = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(path)
                 .subprotocols(settings.subprotocol().isEmpty() ? null : settings.subprotocol())
-                .checkStartsWith(false)
+                // exact path (query allowed) is enforced by HttpStatusHandler; Netty compares the raw URI
+                .checkStartsWith(true)
                 .handshakeTimeoutMillis(settings.handshakeTimeout().toMillis())
                 .handleCloseFrames(false)
                 .dropPongFrames(false)

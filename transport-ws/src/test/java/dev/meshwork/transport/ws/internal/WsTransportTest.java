@@ -315,7 +315,8 @@ class WsTransportTest {
         assertSame(one, second.get(5, TimeUnit.SECONDS));
         one.send(Fixtures.envelope("both", 10)).get(5, TimeUnit.SECONDS);
         Await.until("both handlers see the echo", Duration.ofSeconds(5), () -> a.frames.size() == 1 && b.frames.size() == 1);
-        assertEquals(1, accepted.get());
+        assertEquals(1, engine.counters().get(TransportCounters.Event.CONNECTIONS_DIALED), "one attempt for both dials");
+        assertTrue(accepted.get() >= 1);
     }
 
     @Test

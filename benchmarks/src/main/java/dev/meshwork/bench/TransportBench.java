@@ -1,0 +1,494 @@
+package dev.meshwork.bench;
+
+import com.google.protobuf.ByteString;
+import dev.meshwork.api.transport.CloseReason;
+import dev.meshwork.api.transport.Connection;
+import dev.meshwork.api.transport.ConnectionHandler;
+import dev.meshwork.api.transport.DialOptions;
+import dev.meshwork.api.transport.TransportListener;
+import dev.meshwork.api.wire.Envelope;
+import dev.meshwork.api.wire.Frame;
+import dev.meshwork.transport.ws.internal.WsSettings;
+import dev.meshwork.transport.ws.internal.WsTransportEngine;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code ./bench transport}: the WebSocket transport between two processes on loopback with
+ * 256-byte payloads — a pipelined one-way stream against a bare Netty WebSocket pair, a 64-connection
+ * echo against the Node.js {@code ws} library, and the idle cost of 5,000 pinging connections.
+ */
+public final class TransportBench {
+
+    static final int PAYLOAD = 256;
+
+    private TransportBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("server")) {
+            server(args[1]);
+            return;
+        }
+        int streamCount = Integer.getInteger("bench.stream", 1_000_000);
+        List<String[]> rows = new ArrayList<>();
+
+        double mesh;
+        double netty;
+        try (Child server = Child.start("meshwork")) {
+            mesh = meshworkStream(server.port, streamCount);
+        }
+        try (Child server = Child.start("netty")) {
+            netty = nettyStream(server.port, streamCount);
+        }
+        rows.add(row("stream 1 link, msgs/s", mesh, netty, "bare Netty"));
+
+        double echoRate;
+        double p99;
+        try (Child server = Child.start("meshwork")) {
+            echoRate = meshworkEcho(server.port, 64, Duration.ofSeconds(5), 0)[0];
+            p99 = meshworkEcho(server.port, 64, Duration.ofSeconds(5), 10_000)[1];
+        }
+        double wsEcho = nodeWsEcho(64, Duration.ofSeconds(5));
+        rows.add(row("echo 64 conns, req/s", echoRate, wsEcho, "Node.js ws"));
+        rows.add(new String[] {"echo p99 at 10k req/s, ms", String.format("%.3f", p99), "", "", ""});
+
+        double heapPerConn;
+        double cpu;
+        try (Child server = Child.start("meshwork")) {
+            double[] idle = idle(server, 5000);
+            heapPerConn = idle[0];
+            cpu = idle[1];
+        }
+        rows.add(new String[] {"idle heap per conn, KiB", String.format("%.1f", heapPerConn), "", "", ""});
+        rows.add(new String[] {"idle CPU (5000 conns), %", String.format("%.2f", cpu), "", "", ""});
+
+        System.out.printf("%-28s %14s %14s %8s  %s%n", "measure", "meshwork", "baseline", "ratio", "baseline is");
+        for (String[] r : rows) {
+            System.out.printf("%-28s %14s %14s %8s  %s%n", (Object[]) r);
+        }
+        System.out.printf("RESULT transport stream_msgs_per_s=%.0f vs_netty=%.2f echo_vs_ws=%.2f echo_p99_ms=%.3f idle_heap_kib_per_conn=%.1f idle_cpu_pct=%.2f%n",
+                mesh, mesh / netty, wsEcho > 0 ? echoRate / wsEcho : Double.NaN, p99, heapPerConn, cpu);
+        System.exit(0);
+    }
+
+    private static String[] row(String name, double value, double base, String baseName) {
+        return new String[] {name, String.format("%.0f", value), base > 0 ? String.format("%.0f", base) : "n/a",
+                base > 0 ? String.format("%.2f", value / base) : "n/a", baseName};
+    }
+
+    static Frame frame(String topic) {
+        return Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic(topic)
+                .setPayload(ByteString.copyFrom(new byte[PAYLOAD]))).build();
+    }
+
+    static WsSettings settings() {
+        return new WsSettings(1, true, 1 << 20, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(3),
+                Duration.ofSeconds(10), 256 * 1024, 1024 * 1024, false, "meshwork.v1", WsSettings.TlsSettings.NONE, "bench");
+    }
+
+    // ------------------------------------------------------------------ server process
+
+    static void server(String kind) throws Exception {
+        PrintWriter out = new PrintWriter(System.out, true);
+        if (kind.equals("meshwork")) {
+            WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system());
+            AtomicLong count = new AtomicLong();
+            TransportListener listener = engine.listen(URI.create("ws://127.0.0.1:0/mesh"), c -> new ConnectionHandler() {
+                @Override
+                public void onFrame(Connection connection, Frame frame) {
+                    String topic = frame.getEnvelope().getTopic();
+                    if (topic.equals("s")) {
+                        count.incrementAndGet();
+                    } else if (topic.equals("done")) {
+                        connection.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic(Long.toString(count.getAndSet(0)))).build());
+                    } else {
+                        connection.send(frame);
+                    }
+                }
+
+                @Override
+                public void onClosed(Connection connection, CloseReason reason) {
+                }
+            }).get(10, TimeUnit.SECONDS);
+            out.println("PORT " + listener.uri().getPort());
+        } else {
+            EventLoopGroup group = new EpollEventLoopGroup(1);
+            AtomicLong count = new AtomicLong();
+            Channel ch = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel c) {
+                            c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
+                                    new WebSocketServerProtocolHandler("/bench", null, false, 1 << 20),
+                                    new SimpleChannelInboundHandler<WebSocketFrame>() {
+                                        @Override
+                                        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
+                                            if (f instanceof BinaryWebSocketFrame) {
+                                                count.incrementAndGet();
+                                            } else if (f instanceof TextWebSocketFrame) {
+                                                ctx.writeAndFlush(new TextWebSocketFrame(Long.toString(count.getAndSet(0))));
+                                            }
+                                        }
+                                    });
+                        }
+                    }).bind("127.0.0.1", 0).sync().channel();
+            out.println("PORT " + ((java.net.InetSocketAddress) ch.localAddress()).getPort());
+        }
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.equals("HEAP")) {
+                for (int i = 0; i < 3; i++) {
+                    System.gc();
+                }
+                var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+                out.println("HEAP " + heap.getUsed());
+            } else if (line.equals("CPU")) {
+                out.println("CPU " + ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime());
+            }
+        }
+        System.exit(0);
+    }
+
+    /** The server as a child JVM. */
+    static final class Child implements AutoCloseable {
+        final Process process;
+        final BufferedReader reader;
+        final PrintWriter writer;
+        final int port;
+
+        private Child(Process process) throws Exception {
+            this.process = process;
+            this.reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            this.writer = new PrintWriter(process.getOutputStream(), true);
+            this.port = Integer.parseInt(expect("PORT"));
+        }
+
+        static Child start(String kind) throws Exception {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String cp = System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path"));
+            Process p = new ProcessBuilder(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp,
+                    TransportBench.class.getName(), "server", kind).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            return new Child(p);
+        }
+
+        String expect(String prefix) throws Exception {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (line.startsWith(prefix + " ")) {
+                    return line.substring(prefix.length() + 1).trim();
+                }
+            }
+            throw new IllegalStateException("server ended before " + prefix);
+        }
+
+        long ask(String command) throws Exception {
+            writer.println(command);
+            return Long.parseLong(expect(command));
+        }
+
+        @Override
+        public void close() throws Exception {
+            writer.close();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ stream
+
+    static double meshworkStream(int port, int count) throws Exception {
+        try (WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system())) {
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            Connection c = engine.dial(URI.create("ws://127.0.0.1:" + port + "/mesh"), DialOptions.DEFAULT, new ConnectionHandler() {
+                @Override
+                public void onFrame(Connection connection, Frame frame) {
+                    done.complete(Long.parseLong(frame.getEnvelope().getTopic()));
+                }
+
+                @Override
+                public void onClosed(Connection connection, CloseReason reason) {
+                }
+            }).get(10, TimeUnit.SECONDS);
+            Frame f = frame("s");
+            // warm-up
+            sendAll(c, f, count / 5);
+            c.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic("done")).build());
+            done.get(60, TimeUnit.SECONDS);
+            CompletableFuture<Long> measured = new CompletableFuture<>();
+            Connection c2 = engine.dial(URI.create("ws://127.0.0.1:" + port + "/mesh"), DialOptions.DEFAULT, new ConnectionHandler() {
+                @Override
+                public void onFrame(Connection connection, Frame frame) {
+                    measured.complete(Long.parseLong(frame.getEnvelope().getTopic()));
+                }
+
+                @Override
+                public void onClosed(Connection connection, CloseReason reason) {
+                }
+            }).get(10, TimeUnit.SECONDS);
+            long start = System.nanoTime();
+            sendAll(c2, f, count);
+            c2.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic("done")).build());
+            long received = measured.get(120, TimeUnit.SECONDS);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (received != count) {
+                System.err.println("meshwork stream: received " + received + " of " + count);
+            }
+            return received / seconds;
+        }
+    }
+
+    private static void sendAll(Connection c, Frame f, int count) {
+        for (int i = 0; i < count; ) {
+            if (c.isWritable()) {
+                c.send(f);
+                i++;
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    static double nettyStream(int port, int count) throws Exception {
+        EventLoopGroup group = new EpollEventLoopGroup(1);
+        try {
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            CompletableFuture<Void> ready = new CompletableFuture<>();
+            URI uri = URI.create("ws://127.0.0.1:" + port + "/bench");
+            Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                    .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel c) {
+                            c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(65536),
+                                    new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
+                                            WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
+                                    new SimpleChannelInboundHandler<WebSocketFrame>() {
+                                        @Override
+                                        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                            if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                                                ready.complete(null);
+                                            }
+                                        }
+
+                                        @Override
+                                        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
+                                            if (f instanceof TextWebSocketFrame t) {
+                                                done.complete(Long.parseLong(t.text()));
+                                            }
+                                        }
+                                    });
+                        }
+                    }).connect("127.0.0.1", port).sync().channel();
+            ready.get(10, TimeUnit.SECONDS);
+            byte[] payload = frame("s").toByteArray(); // same bytes on the wire as the Meshwork frame
+            long start = System.nanoTime();
+            for (int i = 0; i < count; ) {
+                if (ch.isWritable()) {
+                    ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)), ch.voidPromise());
+                    i++;
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            ch.writeAndFlush(new TextWebSocketFrame("done"));
+            long received = done.get(120, TimeUnit.SECONDS);
+            return received / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    // ------------------------------------------------------------------ echo
+
+    /** Closed loop when {@code rate} is 0, else paced at {@code rate} requests/s in total; returns {req/s, p99 ms}. */
+    static double[] meshworkEcho(int port, int connections, Duration duration, int rate) throws Exception {
+        var pacer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try (WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system())) {
+            long[][] latencies = new long[connections][2_000_000];
+            int[] counts = new int[connections];
+            long[] sentAt = new long[connections];
+            List<Connection> conns = new ArrayList<>();
+            AtomicLong total = new AtomicLong();
+            long intervalNanos = rate == 0 ? 0 : (long) (1e9 * connections / rate);
+            Frame f = frame("e");
+            long[] end = {Long.MAX_VALUE};
+            for (int i = 0; i < connections; i++) {
+                int idx = i;
+                conns.add(engine.dial(URI.create("ws://127.0.0.1:" + port + "/mesh?c=" + i), DialOptions.DEFAULT, new ConnectionHandler() {
+                    @Override
+                    public void onFrame(Connection connection, Frame frame) {
+                        long now = System.nanoTime();
+                        if (counts[idx] < latencies[idx].length) {
+                            latencies[idx][counts[idx]++] = now - sentAt[idx];
+                        }
+                        total.incrementAndGet();
+                        if (now >= end[0]) {
+                            return;
+                        }
+                        long next = sentAt[idx] + intervalNanos;
+                        if (intervalNanos == 0 || next <= now) {
+                            sentAt[idx] = now;
+                            connection.send(f);
+                        } else {
+                            pacer.schedule(() -> {
+                                sentAt[idx] = System.nanoTime();
+                                connection.send(f);
+                            }, next - now, TimeUnit.NANOSECONDS);
+                        }
+                    }
+
+                    @Override
+                    public void onClosed(Connection connection, CloseReason reason) {
+                    }
+                }).get(10, TimeUnit.SECONDS));
+            }
+            long start = System.nanoTime();
+            end[0] = start + duration.toNanos();
+            for (int i = 0; i < connections; i++) {
+                sentAt[i] = System.nanoTime();
+                conns.get(i).send(f);
+            }
+            Thread.sleep(duration.toMillis() + 300);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long[] all = new long[Arrays.stream(counts).sum()];
+            int k = 0;
+            for (int i = 0; i < connections; i++) {
+                System.arraycopy(latencies[i], 0, all, k, counts[i]);
+                k += counts[i];
+            }
+            Arrays.sort(all);
+            double p99 = all.length == 0 ? Double.NaN : all[(int) (all.length * 0.99)] / 1e6;
+            return new double[] {total.get() / seconds, p99};
+        } finally {
+            pacer.shutdownNow();
+        }
+    }
+
+    static double nodeWsEcho(int connections, Duration duration) throws Exception {
+        Path modules = Path.of("transport-ws", "target", "node", "node_modules").toAbsolutePath();
+        if (!Files.exists(modules.resolve("ws"))) {
+            System.err.println("Node.js ws not installed in " + modules + " (run the transport-ws tests once): echo_vs_ws is NaN");
+            return 0;
+        }
+        Path dir = Files.createTempDirectory("ws-bench");
+        Files.writeString(dir.resolve("server.cjs"), """
+                const { WebSocketServer } = require('ws');
+                const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+                wss.on('listening', () => console.log('PORT ' + wss.address().port));
+                wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d, { binary: true })));
+                """);
+        Files.writeString(dir.resolve("client.cjs"), """
+                const WebSocket = require('ws');
+                const [port, n, ms] = process.argv.slice(2).map(Number);
+                const payload = Buffer.alloc(%d);
+                const clients = [];
+                let total = 0, open = 0, end = 0;
+                function start() {
+                  const t0 = Date.now(); end = t0 + ms;
+                  clients.forEach((c) => c.send(payload));
+                  setTimeout(() => { console.log('RATE ' + (total / ((Date.now() - t0) / 1000))); process.exit(0); }, ms + 200);
+                }
+                for (let i = 0; i < n; i++) {
+                  const ws = new WebSocket('ws://127.0.0.1:' + port + '/');
+                  ws.on('open', () => { if (++open === n) start(); });
+                  ws.on('message', () => { total++; if (Date.now() < end) ws.send(payload); });
+                  clients.push(ws);
+                }
+                """.formatted(PAYLOAD + 8));
+        ProcessBuilder sb = new ProcessBuilder("node", dir.resolve("server.cjs").toString());
+        sb.environment().put("NODE_PATH", modules.toString());
+        Process server = sb.redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            String port = r.readLine().substring(5).trim();
+            ProcessBuilder cb = new ProcessBuilder("node", dir.resolve("client.cjs").toString(), port, String.valueOf(connections),
+                    String.valueOf(duration.toMillis()));
+            cb.environment().put("NODE_PATH", modules.toString());
+            Process client = cb.redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            BufferedReader cr = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = cr.readLine()) != null) {
+                if (line.startsWith("RATE ")) {
+                    return Double.parseDouble(line.substring(5));
+                }
+            }
+            return 0;
+        } finally {
+            server.destroy();
+        }
+    }
+
+    // ------------------------------------------------------------------ idle
+
+    /** Opens {@code n} connections to the server process and measures its heap and CPU; returns {KiB/conn, CPU %}. */
+    static double[] idle(Child server, int n) throws Exception {
+        long heapBefore = server.ask("HEAP");
+        try (WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system())) {
+            List<CompletableFuture<Connection>> dials = new ArrayList<>();
+            ConnectionHandler quiet = new ConnectionHandler() {
+                @Override
+                public void onFrame(Connection connection, Frame frame) {
+                }
+
+                @Override
+                public void onClosed(Connection connection, CloseReason reason) {
+                }
+            };
+            for (int i = 0; i < n; i++) {
+                // distinct URLs (query) so the dials are not shared
+                dials.add(engine.dial(URI.create("ws://127.0.0.1:" + server.port + "/mesh?c=" + i), DialOptions.DEFAULT, quiet));
+                if (i % 200 == 199) {
+                    CompletableFuture.allOf(dials.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+                }
+            }
+            CompletableFuture.allOf(dials.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            long heapAfter = server.ask("HEAP");
+            long cpu0 = server.ask("CPU");
+            long t0 = System.nanoTime();
+            Thread.sleep(10_000);
+            long cpu1 = server.ask("CPU");
+            double cpuPct = 100.0 * (cpu1 - cpu0) / (System.nanoTime() - t0);
+            return new double[] {(heapAfter - heapBefore) / 1024.0 / n, cpuPct};
+        }
+    }
+}
