@@ -23,8 +23,9 @@ case "$mode" in
   fork)
     sh -c 'trap "" TERM; while :; do sleep 1; done' &
     echo $! >> "$2"
-    setsid sh -c 'while :; do sleep 1; done' &
-    echo $! >> "$2"
+    # the grandchild writes its own pid once setsid has taken effect, so the test never sees it
+    # still in our group
+    setsid sh -c 'echo $$ >> "$1"; while :; do sleep 1; done' grandchild "$2" &
     echo READY; idle ;;
   exit78) echo "invalid configuration: missing key 'port'" >&2; exit 78 ;;
   flood) i=0; while [ $i -lt 3000 ]; do echo "warn: retry $i" >&2; i=$((i+1)); done; echo READY; idle ;;

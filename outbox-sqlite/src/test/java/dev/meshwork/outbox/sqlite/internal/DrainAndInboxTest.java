@@ -166,11 +166,12 @@ class DrainAndInboxTest {
     void permanentFailureMakesTheRowDeadWithItsLastError() {
         OutboxService a = node(A);
         node(B);
-        String id = a.enqueue(OutboxRequest.of(B, "no-such-topic", bytes("x"))).messageId();
+        mesh.faults(B).failWith = id -> new PermanentException(FailureCode.UNTRUSTED, "peer refused our key");
+        String id = a.enqueue(OutboxRequest.of(B, "orders", bytes("x"))).messageId();
         awaitState(a, id, OutboxState.DEAD);
         OutboxMessage m = a.get(id).orElseThrow();
         assertEquals(1, m.attempts());
-        assertTrue(m.lastError().orElseThrow().contains("UNKNOWN_TOPIC"), m.lastError().toString());
+        assertTrue(m.lastError().orElseThrow().contains("UNTRUSTED"), m.lastError().toString());
     }
 
     @Test
