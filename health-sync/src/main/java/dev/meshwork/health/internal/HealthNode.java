@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -126,11 +127,7 @@ public final class HealthNode implements HealthView {
 
     /** For the PeerListener whiteboard: hands the event to the executor. */
     public void onPeerEvent(PeerEvent event) {
-        executor.execute(() -> {
-            if (!stopped) {
-                handlePeerEvent(event);
-            }
-        });
+        onExecutor(() -> handlePeerEvent(event));
     }
 
     /** For the MessageHandler whiteboard: hands the message to the executor. */
@@ -138,21 +135,34 @@ public final class HealthNode implements HealthView {
         if (message.relayedBy().isPresent()) {
             return; // sync is hop by hop between direct neighbours; a relayed one is stale routing
         }
-        executor.execute(() -> {
-            if (!stopped) {
-                engine.onMessage(message.source(), message.payload());
-            }
-        });
+        onExecutor(() -> engine.onMessage(message.source(), message.payload()));
     }
 
     /** For the LifecycleListener whiteboard: records a supervised gateway's new state. */
     public void onLifecycleEvent(LifecycleEvent event) {
-        executor.execute(() -> {
-            if (!stopped) {
-                engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
-                        "state", event.to().name(), "epoch", Long.toString(event.epoch()), "reason", event.reason()));
-            }
-        });
+        onExecutor(() -> engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
+                "state", event.to().name(), "epoch", Long.toString(event.epoch()), "reason", event.reason())));
+    }
+
+    /**
+     * Hands whiteboard work to the executor unless this node has stopped. A callback racing with
+     * the unregistration of the whiteboard services may arrive after {@link #stop} and after the
+     * owner shut the executor down; it is dropped, not thrown back at the Router as a
+     * {@link RejectedExecutionException}.
+     */
+    private void onExecutor(Runnable work) {
+        if (stopped) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                if (!stopped) {
+                    work.run();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("health node stopped: late callback dropped");
+        }
     }
 
     void handlePeerEvent(PeerEvent event) {

@@ -187,4 +187,23 @@ class HealthNodeTest {
         double bFromA = nodes.get("a").uptime(id("b"), Duration.ofSeconds(240));
         assertTrue(bFromA > 0.45 && bFromA < 0.55, "b started 120 s ago of a 240 s window: " + bFromA);
     }
+
+    @Test
+    void aCallbackArrivingAfterStopAndExecutorShutdownIsDroppedNotThrownAtTheRouter() throws Exception {
+        StandInMesh.StandInRouter router = mesh.router("late");
+        java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        HealthNode node = new HealthNode(router, new StateStore(dir.resolve("late/health/state.bin")), CONFIG, time,
+                executor, Duration.ofSeconds(1), Duration.ofMinutes(5), e -> { });
+        executor.submit(node::start).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        executor.submit(node::stop).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        executor.shutdown();
+        long before = node.versionVector().get(id("late"));
+        // before the fix these threw RejectedExecutionException into the Router's event dispatch
+        node.onPeerEvent(new dev.meshwork.api.router.PeerEvent(dev.meshwork.api.router.PeerEvent.Type.PEER_DOWN,
+                router.info(id("x")), time.instant(), "late"));
+        node.onLifecycleEvent(new LifecycleEvent("gw1", LifecycleState.STARTING, LifecycleState.RUNNING, 1,
+                time.instant(), "late"));
+        assertTrue(executor.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(before, node.versionVector().get(id("late")), "nothing recorded after the stop");
+    }
 }
