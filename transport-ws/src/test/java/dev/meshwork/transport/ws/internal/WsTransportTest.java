@@ -119,7 +119,10 @@ class WsTransportTest {
     void reportsHalfOpenLinkAsStaleWithinThreshold() throws Exception {
         WsSettings settings = Fixtures.settings().withLiveness(Duration.ofMillis(100), Duration.ofMillis(500));
         WsTransportEngine engine = engine(settings);
-        TransportListener listener = Fixtures.listen(engine, "ws", c -> new Recorder(true));
+        // The server keeps the default (slow) liveness: if it noticed first and closed its side,
+        // the client would see the proxy's close as an error instead of detecting the silence.
+        WsTransportEngine server = engine(Fixtures.settings());
+        TransportListener listener = Fixtures.listen(server, "ws", c -> new Recorder(true));
         FreezableProxy proxy = new FreezableProxy(listener.uri().getPort());
         toClose.add(proxy);
         Recorder client = new Recorder();
