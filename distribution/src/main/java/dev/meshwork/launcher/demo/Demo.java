@@ -30,6 +30,8 @@ public final class Demo {
     private final Path root;
     private final List<DemoNode> nodes = new ArrayList<>();
     private final Map<Integer, BlackholeProxy> proxies = new HashMap<>();
+    /** The proxy in front of each node's real listening port (an inbound channel names that port). */
+    private final Map<Integer, BlackholeProxy> proxyInFront = new HashMap<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
 
     public Demo(PrintStream out, Path java, Path launcherJar, Path root) {
@@ -59,6 +61,7 @@ public final class Demo {
             for (int port : node.meshPorts) {
                 BlackholeProxy proxy = new BlackholeProxy(new InetSocketAddress("127.0.0.1", port));
                 proxies.put(proxy.port(), proxy);
+                proxyInFront.put(port, proxy);
                 advertised.add(proxy.port());
             }
             node.advertise(advertised);
@@ -91,7 +94,11 @@ public final class Demo {
                 + probe(beta)[0] + " deliveries of " + probe(beta)[1] + " distinct messages.");
 
         Optional<URI> active = activeChannel(alpha, "beta");
-        if (active.isPresent() && proxies.containsKey(active.get().getPort())) {
+        Optional<BlackholeProxy> hole = active.map(u -> proxies.getOrDefault(u.getPort(), proxyInFront.get(u.getPort())));
+        if (hole.isEmpty()) {
+            say("alpha has no active channel to beta through a proxy (" + active.map(URI::toString).orElse("none")
+                    + "); skipping the black hole.");
+        } else {
             AtomicInteger sent = new AtomicInteger();
             Thread sender = new Thread(() -> {
                 while (!stopping.get() && sent.get() < 200) {
@@ -107,7 +114,7 @@ public final class Demo {
             sender.start();
             say("Now black-holing alpha's active channel to beta (" + active.get() + "): packets vanish, no FIN, no RST.");
             long frozenAt = System.nanoTime();
-            proxies.get(active.get().getPort()).freeze();
+            hole.get().freeze();
             boolean moved = await(10_000, () -> activeChannel(alpha, "beta").filter(u -> !u.equals(active.get())).isPresent());
             long millis = (System.nanoTime() - frozenAt) / 1_000_000;
             say(moved ? "alpha moved traffic to its standby channel " + activeChannel(alpha, "beta").map(URI::toString).orElse("?")
@@ -117,7 +124,7 @@ public final class Demo {
             long[] p = probe(beta);
             say("Messages sent during the failover: 200; beta's handler now saw " + p[0] + " deliveries of "
                     + p[1] + " distinct messages" + (p[0] == p[1] ? " — nothing lost, nothing twice." : "."));
-            proxies.get(active.get().getPort()).thaw();
+            hole.get().thaw();
         }
 
         say("Killing gamma (SIGKILL) while alpha keeps writing to it.");
