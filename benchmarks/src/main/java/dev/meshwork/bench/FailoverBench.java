@@ -106,8 +106,8 @@ public final class FailoverBench {
         int x2 = freePort();
         BlackholeProxy p1 = new BlackholeProxy(x1, b1);
         BlackholeProxy p2 = new BlackholeProxy(x2, b2);
-        String u1 = "tcp://127.0.0.1:" + x1 + "/mesh";
-        String u2 = "tcp://127.0.0.1:" + x2 + "/mesh";
+        String u1 = "ws://127.0.0.1:" + x1 + "/mesh";
+        String u2 = "ws://127.0.0.1:" + x2 + "/mesh";
         Child nb = new Child(java("b", dir.resolve("b").toString(), a.publicKeyBase64(), "" + b1, "" + b2));
         Child na = null;
         Process burner = null;

@@ -8,6 +8,8 @@ import dev.meshwork.api.router.SendOptions;
 import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
 import dev.meshwork.transport.multichannel.internal.MeshCore;
 import dev.meshwork.transport.multichannel.internal.RouterSettings;
+import dev.meshwork.transport.ws.internal.WsSettings;
+import dev.meshwork.transport.ws.internal.WsTransportEngine;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -49,11 +51,14 @@ public final class FailoverNode {
         }
         Ed25519Identity identity = Ed25519Identity.loadOrCreate(Path.of(args[1]), Optional.of(NodeId.of(role)));
         Set<String> trusted = role.equals("b") ? Set.of(args[2]) : Set.of();
-        TcpTransport transport = new TcpTransport();
+        // The real WebSocket transport with its default settings: its own liveness (5 s ping, 15 s
+        // stale) is far slower than the router's, so what is measured is the router's detection.
+        WsTransportEngine transport = new WsTransportEngine(WsSettings.defaults(), () -> Optional.of(role), System::nanoTime,
+                InstantSource.system());
         MeshCore core = new MeshCore(identity, RouterSettings.DEFAULTS.withTrustedKeys(trusted), System::nanoTime,
                 InstantSource.system(), Executors.newSingleThreadScheduledExecutor(), Executors.newCachedThreadPool(),
                 () -> ThreadLocalRandom.current().nextDouble());
-        core.addTransport(transport, List.of("tcp"));
+        core.addTransport(transport, List.of("ws"));
         core.start();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         if (role.equals("b")) {
@@ -65,8 +70,8 @@ public final class FailoverNode {
                 }
                 return CompletableFuture.completedFuture(null);
             }, List.of("bench"));
-            core.listen(URI.create("tcp://127.0.0.1:" + args[3] + "/mesh")).join();
-            core.listen(URI.create("tcp://127.0.0.1:" + args[4] + "/mesh")).join();
+            core.listen(URI.create("ws://127.0.0.1:" + args[3] + "/mesh")).join();
+            core.listen(URI.create("ws://127.0.0.1:" + args[4] + "/mesh")).join();
             say("READY");
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.equals("STATS")) {
