@@ -70,9 +70,8 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(name);
             ctx.pipeline().addBefore(decoder.name(), name, new WebSocket13FrameEncoder(true));
         }
-        long interval = context.settings().pingInterval().toNanos();
         long stale = context.settings().staleThreshold().toNanos();
-        LivenessHandler liveness = new LivenessHandler(interval, stale, context.nanoTime(), new LivenessHandler.Listener() {
+        LivenessHandler liveness = new LivenessHandler(context.liveness(), stale, context.nanoTime(), new LivenessHandler.Listener() {
             @Override
             public void onStale(long silentNanos) {
                 context.counters().increment(TransportCounters.Event.STALE_CLOSES);
