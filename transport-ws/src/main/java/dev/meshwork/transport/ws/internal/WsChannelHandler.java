@@ -46,6 +46,7 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete
                 || evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+            UpgradeDeadlineHandler.upgraded(ctx);
             installLiveness(ctx);
             connection = upgraded(ctx);
         } else if (evt instanceof SslHandshakeCompletionEvent tls && !tls.isSuccess()) {
