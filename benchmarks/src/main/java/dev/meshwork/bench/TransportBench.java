@@ -533,11 +533,12 @@ public final class TransportBench {
             }
             CompletableFuture.allOf(dials.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
             long heapAfter = server.ask("HEAP");
-            // optional settling time: the first seconds after 5,000 handshakes include JIT and GC work
-            Thread.sleep(Long.getLong("bench.idle.settle.ms", 0));
+            // settle first: the seconds right after 5,000 handshakes are JIT and GC work, not idling
+            // (0 and 10,000 reproduce the earlier method, which measured from the last handshake)
+            Thread.sleep(Long.getLong("bench.idle.settle.ms", 20_000));
             long cpu0 = server.ask("CPU");
             long t0 = System.nanoTime();
-            Thread.sleep(Long.getLong("bench.idle.measure.ms", 10_000));
+            Thread.sleep(Long.getLong("bench.idle.measure.ms", 20_000));
             long cpu1 = server.ask("CPU");
             double cpuPct = 100.0 * (cpu1 - cpu0) / (System.nanoTime() - t0);
             long clientOpen = dials.stream().filter(d -> d.join().isOpen()).count();
