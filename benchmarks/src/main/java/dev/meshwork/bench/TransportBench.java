@@ -67,6 +67,10 @@ public final class TransportBench {
             server(args[1]);
             return;
         }
+        if (args.length > 0 && args[0].equals("idle")) {
+            idleOnly(args.length > 1 ? Integer.parseInt(args[1]) : 5000);
+            return;
+        }
         int streamCount = Integer.getInteger("bench.stream", 1_000_000);
         List<String[]> rows = new ArrayList<>();
 
@@ -126,12 +130,17 @@ public final class TransportBench {
 
     // ------------------------------------------------------------------ server process
 
+    /** Connections the meshwork server process has open. */
+    static final AtomicLong OPEN = new AtomicLong();
+
     static void server(String kind) throws Exception {
         PrintWriter out = new PrintWriter(System.out, true);
         if (kind.equals("meshwork")) {
             WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system());
             AtomicLong count = new AtomicLong();
-            TransportListener listener = engine.listen(URI.create("ws://127.0.0.1:0/mesh"), c -> new ConnectionHandler() {
+            TransportListener listener = engine.listen(URI.create("ws://127.0.0.1:0/mesh"), c -> {
+                OPEN.incrementAndGet();
+                return new ConnectionHandler() {
                 @Override
                 public void onFrame(Connection connection, Frame frame) {
                     String topic = frame.getEnvelope().getTopic();
@@ -146,7 +155,9 @@ public final class TransportBench {
 
                 @Override
                 public void onClosed(Connection connection, CloseReason reason) {
+                    OPEN.decrementAndGet();
                 }
+            };
             }).get(10, TimeUnit.SECONDS);
             out.println("PORT " + listener.uri().getPort());
         } else {
@@ -181,6 +192,8 @@ public final class TransportBench {
                 }
                 var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
                 out.println("HEAP " + heap.getUsed());
+            } else if (line.equals("OPEN")) {
+                out.println("OPEN " + OPEN.get());
             } else if (line.equals("CPU")) {
                 out.println("CPU " + ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime());
             }
@@ -460,11 +473,47 @@ public final class TransportBench {
 
     // ------------------------------------------------------------------ idle
 
+    /**
+     * {@code TransportBench idle [N]}: only the idle part. With {@code -Dbench.idle.baseline.classpath=CP}
+     * it measures, in the same run, a server process started from that class path (e.g. an earlier
+     * build of transport-ws) before the current one, and prints the ratio.
+     */
+    static void idleOnly(int n) throws Exception {
+        String baselineCp = System.getProperty("bench.idle.baseline.classpath");
+        double[] base = null;
+        if (baselineCp != null) {
+            String own = System.getProperty("meshwork.bench.classpath");
+            System.setProperty("meshwork.bench.classpath", baselineCp);
+            try (Child server = Child.start("meshwork")) {
+                base = idle(server, n);
+            } finally {
+                if (own == null) {
+                    System.clearProperty("meshwork.bench.classpath");
+                } else {
+                    System.setProperty("meshwork.bench.classpath", own);
+                }
+            }
+        }
+        double[] now;
+        try (Child server = Child.start("meshwork")) {
+            now = idle(server, n);
+        }
+        System.out.printf("%-28s %14s %14s %8s%n", "measure", "meshwork", "baseline", "ratio");
+        System.out.printf("%-28s %14.1f %14s %8s%n", "idle heap per conn, KiB", now[0],
+                base == null ? "n/a" : String.format("%.1f", base[0]), base == null ? "n/a" : String.format("%.2f", now[0] / base[0]));
+        System.out.printf("%-28s %14.2f %14s %8s%n", "idle CPU (" + n + " conns), %", now[1],
+                base == null ? "n/a" : String.format("%.2f", base[1]), base == null ? "n/a" : String.format("%.2f", now[1] / base[1]));
+        System.out.printf("RESULT transport-idle idle_heap_kib_per_conn=%.1f idle_cpu_pct=%.2f baseline_idle_cpu_pct=%s%n",
+                now[0], now[1], base == null ? "n/a" : String.format("%.2f", base[1]));
+        System.exit(0);
+    }
+
     /** Opens {@code n} connections to the server process and measures its heap and CPU; returns {KiB/conn, CPU %}. */
     static double[] idle(Child server, int n) throws Exception {
         long heapBefore = server.ask("HEAP");
         try (WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system())) {
             List<CompletableFuture<Connection>> dials = new ArrayList<>();
+            java.util.Map<String, Integer> closeReasons = new java.util.concurrent.ConcurrentHashMap<>();
             ConnectionHandler quiet = new ConnectionHandler() {
                 @Override
                 public void onFrame(Connection connection, Frame frame) {
@@ -472,6 +521,7 @@ public final class TransportBench {
 
                 @Override
                 public void onClosed(Connection connection, CloseReason reason) {
+                    closeReasons.merge(reason.kind() + " " + reason.code() + " " + reason.text(), 1, Integer::sum);
                 }
             };
             for (int i = 0; i < n; i++) {
@@ -483,11 +533,18 @@ public final class TransportBench {
             }
             CompletableFuture.allOf(dials.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
             long heapAfter = server.ask("HEAP");
+            // settle first: the seconds right after 5,000 handshakes are JIT and GC work, not idling
+            // (0 and 10,000 reproduce the earlier method, which measured from the last handshake)
+            Thread.sleep(Long.getLong("bench.idle.settle.ms", 20_000));
             long cpu0 = server.ask("CPU");
             long t0 = System.nanoTime();
-            Thread.sleep(10_000);
+            Thread.sleep(Long.getLong("bench.idle.measure.ms", 20_000));
             long cpu1 = server.ask("CPU");
             double cpuPct = 100.0 * (cpu1 - cpu0) / (System.nanoTime() - t0);
+            long clientOpen = dials.stream().filter(d -> d.join().isOpen()).count();
+            // a figure from dead connections would be meaningless: say how many were alive
+            System.err.printf("idle: %d of %d connections open at the end (server side %d); closes seen by the client: %s%n",
+                    clientOpen, n, server.ask("OPEN"), closeReasons);
             return new double[] {(heapAfter - heapBefore) / 1024.0 / n, cpuPct};
         }
     }

@@ -5,19 +5,17 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Pings on an interval, measures round-trip time from the echoed ping payload, and declares the
- * connection stale when nothing at all (data, ping, pong) arrived within the threshold.
+ * Answers for one connection to its event loop's {@link LivenessWheel}: records when anything last
+ * arrived, sends the wheel's pings, and measures round-trip time from the echoed ping payload.
  *
  * <p>Sits right after the WebSocket frame decoder so every inbound frame counts as a sign of life:
  * a busy link whose pongs queue behind data is never falsely closed. TCP alone notices a half-open
- * link only after tcp_retries2 (~15 min); this is what notices it within the threshold.
+ * link only after tcp_retries2 (~15 min); the wheel notices it within the threshold (plus one tick).
  */
-final class LivenessHandler extends ChannelDuplexHandler {
+final class LivenessHandler extends ChannelDuplexHandler implements LivenessWheel.Member {
 
     /** Told when the link went silent, and of each RTT sample. */
     interface Listener {
@@ -26,15 +24,17 @@ final class LivenessHandler extends ChannelDuplexHandler {
         void onRttSample(long rttNanos);
     }
 
-    private final long intervalNanos;
+    private final LivenessWheels wheels;
     private final long staleNanos;
     private final LongSupplier nanoTime;
     private final Listener listener;
     private long lastReadNanos;
-    private ScheduledFuture<?> task;
+    private ChannelHandlerContext ctx;
+    private LivenessWheel wheel;
+    private LivenessWheel.Slot slot;
 
-    LivenessHandler(long intervalNanos, long staleNanos, LongSupplier nanoTime, Listener listener) {
-        this.intervalNanos = intervalNanos;
+    LivenessHandler(LivenessWheels wheels, long staleNanos, LongSupplier nanoTime, Listener listener) {
+        this.wheels = wheels;
         this.staleNanos = staleNanos;
         this.nanoTime = nanoTime;
         this.listener = listener;
@@ -42,41 +42,49 @@ final class LivenessHandler extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         lastReadNanos = nanoTime.getAsLong();
-        task = ctx.executor().scheduleAtFixedRate(() -> tick(ctx), intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+        // handlers are added from the pipeline's own event loop (the upgrade event), the wheel's thread
+        wheel = wheels.forLoop(ctx.executor());
+        slot = wheel.add(this);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
+        leave();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        cancel();
+        leave();
         super.channelInactive(ctx);
     }
 
-    private void cancel() {
-        if (task != null) {
-            task.cancel(false);
-            task = null;
+    private void leave() {
+        if (slot != null) {
+            wheel.remove(slot);
+            slot = null;
         }
     }
 
-    void tick(ChannelHandlerContext ctx) {
-        long now = nanoTime.getAsLong();
-        long silent = now - lastReadNanos;
-        if (silent >= staleNanos) {
-            cancel();
-            listener.onStale(silent);
-            return;
-        }
+    @Override
+    public long lastReadNanos() {
+        return lastReadNanos;
+    }
+
+    @Override
+    public void ping(long nowNanos) {
         if (ctx.channel().isActive()) {
-            ByteBuf payload = ctx.alloc().buffer(8).writeLong(now);
+            ByteBuf payload = ctx.alloc().buffer(8).writeLong(nowNanos);
             // from the tail: the client's frame encoder sits after this handler (netty puts it there)
             ctx.channel().writeAndFlush(new PingWebSocketFrame(payload), ctx.channel().voidPromise());
         }
+    }
+
+    @Override
+    public void stale(long silentNanos) {
+        slot = null;
+        listener.onStale(silentNanos);
     }
 
     @Override

@@ -4,7 +4,8 @@ import java.util.function.LongSupplier;
 
 /**
  * What every connection and handler of one transport shares: settings, counters, the rate-limited
- * log and the monotonic clock.
+ * log, the monotonic clock and the liveness wheels of the event loops.
  */
-record TransportContext(WsSettings settings, TransportCounters counters, RateLimitedLog log, LongSupplier nanoTime) {
+record TransportContext(WsSettings settings, TransportCounters counters, RateLimitedLog log, LongSupplier nanoTime,
+        LivenessWheels liveness) {
 }

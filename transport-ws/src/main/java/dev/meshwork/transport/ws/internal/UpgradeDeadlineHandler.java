@@ -2,13 +2,12 @@ package dev.meshwork.transport.ws.internal;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Drops a server-side TCP connection that has not completed the WebSocket upgrade within the
- * handshake timeout (slowloris, abandoned sockets, port scanners), then removes itself.
+ * handshake timeout (slowloris, abandoned sockets, port scanners); removed once the upgrade completes.
  */
 final class UpgradeDeadlineHandler extends ChannelInboundHandlerAdapter {
 
@@ -31,13 +30,21 @@ final class UpgradeDeadlineHandler extends ChannelInboundHandlerAdapter {
         }, timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-            deadline.cancel(false);
-            ctx.pipeline().remove(this);
+    /**
+     * Called when the upgrade completed. Netty fires {@code HandshakeComplete} from the WebSocket
+     * handler, which sits after this one, so this handler never sees that event itself: the last
+     * handler (which does) removes it, and the removal cancels the deadline.
+     */
+    static void upgraded(ChannelHandlerContext anyCtx) {
+        UpgradeDeadlineHandler self = anyCtx.pipeline().get(UpgradeDeadlineHandler.class);
+        if (self != null) {
+            anyCtx.pipeline().remove(self);
         }
-        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        deadline.cancel(false);
     }
 
     @Override

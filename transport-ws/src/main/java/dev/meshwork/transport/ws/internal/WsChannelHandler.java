@@ -46,6 +46,7 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete
                 || evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+            UpgradeDeadlineHandler.upgraded(ctx);
             installLiveness(ctx);
             connection = upgraded(ctx);
         } else if (evt instanceof SslHandshakeCompletionEvent tls && !tls.isSuccess()) {
@@ -70,9 +71,8 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(name);
             ctx.pipeline().addBefore(decoder.name(), name, new WebSocket13FrameEncoder(true));
         }
-        long interval = context.settings().pingInterval().toNanos();
         long stale = context.settings().staleThreshold().toNanos();
-        LivenessHandler liveness = new LivenessHandler(interval, stale, context.nanoTime(), new LivenessHandler.Listener() {
+        LivenessHandler liveness = new LivenessHandler(context.liveness(), stale, context.nanoTime(), new LivenessHandler.Listener() {
             @Override
             public void onStale(long silentNanos) {
                 context.counters().increment(TransportCounters.Event.STALE_CLOSES);

@@ -97,7 +97,8 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
     public WsTransportEngine(WsSettings settings, Supplier<Optional<String>> nodeId, LongSupplier nanoTime, InstantSource wallClock) {
         this.settings = settings;
         this.context = new TransportContext(settings, new TransportCounters(),
-                new RateLimitedLog(LOG, nanoTime, TimeUnit.SECONDS.toNanos(10)), nanoTime);
+                new RateLimitedLog(LOG, nanoTime, TimeUnit.SECONDS.toNanos(10)), nanoTime,
+                new LivenessWheels(nanoTime, settings.pingInterval().toNanos(), settings.staleThreshold().toNanos()));
         this.serverTls = TlsContexts.server(settings.tls());
         this.clientTls = TlsContexts.client(settings.tls());
         this.nodeId = nodeId;

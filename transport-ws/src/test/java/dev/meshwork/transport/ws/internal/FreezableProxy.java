@@ -56,7 +56,9 @@ final class FreezableProxy implements AutoCloseable {
     private void pump(Socket from, Socket to) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[16384];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
                     if (!frozen) {
@@ -68,9 +70,23 @@ final class FreezableProxy implements AutoCloseable {
             } catch (IOException e) {
                 // one side closed
             }
+            if (!frozen) {
+                closeQuietly(from);
+                closeQuietly(to);
+            }
+            // frozen: one end closing (e.g. its own stale close) must not reach the other end either
+
         }, "test-proxy-pump");
         t.setDaemon(true);
         t.start();
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // already closed
+        }
     }
 
     @Override

@@ -140,6 +140,25 @@ class WsTransportTest {
     }
 
     @Test
+    void upgradedServerConnectionOutlivesTheHandshakeTimeout() throws Exception {
+        // the upgrade deadline must end with the upgrade: it once dropped every connection at the timeout
+        WsSettings settings = Fixtures.settings().withHandshakeTimeout(Duration.ofMillis(300))
+                .withLiveness(Duration.ofMillis(100), Duration.ofSeconds(5));
+        WsTransportEngine engine = engine(settings);
+        TransportListener listener = Fixtures.listen(engine, "ws", c -> new Recorder(true));
+        Recorder client = new Recorder();
+        Connection connection = Fixtures.dial(engine, listener.uri(), client);
+        long dialled = System.nanoTime();
+        // RTT samples arrive every 100 ms: waiting for 10 of them lets well over 300 ms pass
+        Await.until("ten RTT samples", Duration.ofSeconds(5), () -> client.rtts.size() >= 10);
+        assertTrue(System.nanoTime() - dialled > TimeUnit.MILLISECONDS.toNanos(600));
+        assertFalse(client.closed.isDone(), "closed: " + (client.closed.isDone() ? client.closed.get() : ""));
+        connection.send(Fixtures.envelope("after-deadline", 100)).get(5, TimeUnit.SECONDS);
+        Await.until("echo after the handshake timeout", Duration.ofSeconds(5), () -> client.frames.size() == 1);
+        assertEquals(0, engine.counters().get(TransportCounters.Event.UPGRADE_TIMEOUTS));
+    }
+
+    @Test
     void busyLinkWithShortIntervalsIsNotClosedAsStaleAndReportsRtt() throws Exception {
         WsSettings settings = Fixtures.settings().withLiveness(Duration.ofMillis(100), Duration.ofMillis(500));
         WsTransportEngine engine = engine(settings);
