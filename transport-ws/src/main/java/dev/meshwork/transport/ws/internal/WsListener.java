@@ -47,6 +47,12 @@ final class WsListener implements TransportListener {
 
     @Override
     public CompletableFuture<Void> closeAsync() {
+        if (serverChannel.eventLoop().isShuttingDown()) {
+            // The transport stopped first (bundle stop order) and closed every channel with its
+            // event loops; touching the channel now would only make Netty log a rejected task.
+            onClose.accept(this);
+            return CompletableFuture.completedFuture(null);
+        }
         CompletableFuture<Void> closed = new CompletableFuture<>();
         serverChannel.close().addListener(f -> closed.complete(null));
         List<CompletableFuture<?>> all = new ArrayList<>();
