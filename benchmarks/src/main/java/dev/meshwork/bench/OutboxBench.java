@@ -1,10 +1,10 @@
 package dev.meshwork.bench;
 
+import dev.meshwork.testkit.LoopbackLink;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.outbox.OutboxRequest;
 import dev.meshwork.api.router.InboundMessage;
 import dev.meshwork.bench.outbox.LocalRouter;
-import dev.meshwork.bench.outbox.LoopbackLink;
 import dev.meshwork.bench.outbox.OutboxBenchChild;
 import dev.meshwork.outbox.sqlite.internal.OutboxConfig;
 import dev.meshwork.outbox.sqlite.internal.OutboxService;

@@ -1,5 +1,6 @@
 package dev.meshwork.bench.outbox;
 
+import dev.meshwork.testkit.LoopbackLink;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.outbox.OutboxRequest;
 import dev.meshwork.api.outbox.OutboxState;

@@ -1,5 +1,6 @@
 package dev.meshwork.outbox.sqlite.internal;
 
+import dev.meshwork.testkit.LoopbackLink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

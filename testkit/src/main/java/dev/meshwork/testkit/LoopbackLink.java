@@ -1,4 +1,4 @@
-package dev.meshwork.bench.outbox;
+package dev.meshwork.testkit;
 
 import dev.meshwork.api.FailureCode;
 import dev.meshwork.api.NodeId;
@@ -35,9 +35,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A minimal stand-in for the real Router over one loopback TCP socket, for the outbox
- * benchmark's end-to-end and recovery figures while the real Router is another bundle being
- * written elsewhere (a copy of the one in the outbox module's tests). Not a transport: no auth, no reconnect, no relay; just frames
+ * A minimal stand-in for the real Router over one loopback TCP socket, for the outbox's crash test
+ * and benchmark, which need a link between two processes without the router bundle. Not a
+ * transport: no auth, no reconnect, no relay; just frames
  * {@code (id, topic, payload)} one way and {@code (id, ok, retryable, error)} acks back.
  */
 public final class LoopbackLink {
@@ -46,6 +46,11 @@ public final class LoopbackLink {
     private static final int ACK = 2;
 
     private LoopbackLink() {
+    }
+
+    static PeerInfo info(NodeId node, LinkState state) {
+        return new PeerInfo(node, node.value(), state, Route.direct(java.net.URI.create("tcp://loopback")), List.of(), 0, 0,
+                Optional.empty(), java.time.Instant.EPOCH, Optional.empty(), Map.of());
     }
 
     static Throwable unwrap(Throwable t) {
@@ -286,12 +291,12 @@ public final class LoopbackLink {
 
         @Override
         public List<PeerInfo> peers() {
-            return List.of(LocalRouter.info(peer, LinkState.UP));
+            return List.of(info(peer, LinkState.UP));
         }
 
         @Override
         public Optional<PeerInfo> peer(NodeId node) {
-            return node.equals(peer) ? Optional.of(LocalRouter.info(peer, LinkState.UP)) : Optional.empty();
+            return node.equals(peer) ? Optional.of(info(peer, LinkState.UP)) : Optional.empty();
         }
 
         @Override
