@@ -308,6 +308,9 @@ class WsTransportTest {
         try (ServerSocket slammer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread t = new Thread(() -> {
                 try (Socket s = slammer.accept()) {
+                    // wait for the upgrade request, so the reset always finds the dialer reading its
+                    // response (not racing its connect or its write)
+                    s.getInputStream().read();
                     s.setSoLinger(true, 0); // RST on close
                 } catch (Exception ignored) {
                     // test ends
@@ -316,7 +319,7 @@ class WsTransportTest {
             t.start();
             MeshworkException reset = dialFailure(engine.dial(URI.create("ws://127.0.0.1:" + slammer.getLocalPort() + "/mesh"), DialOptions.DEFAULT, new Recorder()));
             assertTrue(reset.isRetryable());
-            assertEquals(FailureCode.CONNECTION_RESET, reset.code());
+            assertEquals(FailureCode.CONNECTION_RESET, reset.code(), reset.getMessage());
             t.join(5000);
         }
     }
