@@ -67,6 +67,10 @@ public final class TransportBench {
             server(args[1]);
             return;
         }
+        if (args.length > 0 && args[0].equals("echo")) {
+            echoOnly(args.length > 1 ? Integer.parseInt(args[1]) : 5, args.length > 2 ? Integer.parseInt(args[2]) : 64);
+            return;
+        }
         if (args.length > 0 && args[0].equals("idle")) {
             idleOnly(args.length > 1 ? Integer.parseInt(args[1]) : 5000);
             return;
@@ -87,11 +91,18 @@ public final class TransportBench {
         double echoRate;
         double p99;
         try (Child server = Child.start("meshwork")) {
+            warmUp(server.port, 64);
             echoRate = meshworkEcho(server.port, 64, Duration.ofSeconds(5), 0)[0];
             p99 = meshworkEcho(server.port, 64, Duration.ofSeconds(5), 10_000)[1];
         }
         double wsEcho = nodeWsEcho(64, Duration.ofSeconds(5));
+        double nettyEchoRate;
+        try (Child server = Child.start("netty-echo")) {
+            nettyEcho(server.port, 64, Duration.ofSeconds(5));
+            nettyEchoRate = nettyEcho(server.port, 64, Duration.ofSeconds(5));
+        }
         rows.add(row("echo 64 conns, req/s", echoRate, wsEcho, "Node.js ws"));
+        rows.add(row("  (same, vs bare Netty)", echoRate, nettyEchoRate, "bare Netty echo"));
         rows.add(new String[] {"echo p99 at 10k req/s, ms", String.format("%.3f", p99), "", "", ""});
 
         double heapPerConn;
@@ -161,6 +172,7 @@ public final class TransportBench {
             }).get(10, TimeUnit.SECONDS);
             out.println("PORT " + listener.uri().getPort());
         } else {
+            boolean echo = kind.equals("netty-echo");
             EventLoopGroup group = new EpollEventLoopGroup(1);
             AtomicLong count = new AtomicLong();
             Channel ch = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
@@ -172,7 +184,9 @@ public final class TransportBench {
                                     new SimpleChannelInboundHandler<WebSocketFrame>() {
                                         @Override
                                         protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
-                                            if (f instanceof BinaryWebSocketFrame) {
+                                            if (f instanceof BinaryWebSocketFrame && echo) {
+                                                ctx.writeAndFlush(f.retain());
+                                            } else if (f instanceof BinaryWebSocketFrame) {
                                                 count.incrementAndGet();
                                             } else if (f instanceof TextWebSocketFrame) {
                                                 ctx.writeAndFlush(new TextWebSocketFrame(Long.toString(count.getAndSet(0))));
@@ -218,8 +232,14 @@ public final class TransportBench {
         static Child start(String kind) throws Exception {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             String cp = System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path"));
-            Process p = new ProcessBuilder(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp,
-                    TransportBench.class.getName(), "server", kind).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+            // e.g. -Dbench.child.jvm=-XX:StartFlightRecording=filename=server.jfr to profile the server side
+            String extra = System.getProperty("bench.child.jvm", "");
+            if (!extra.isBlank()) {
+                command.addAll(List.of(extra.trim().split("\\s+")));
+            }
+            command.addAll(List.of("-cp", cp, TransportBench.class.getName(), "server", kind));
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             return new Child(p);
         }
 
@@ -357,7 +377,7 @@ public final class TransportBench {
     static double[] meshworkEcho(int port, int connections, Duration duration, int rate) throws Exception {
         var pacer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         try (WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system())) {
-            long[][] latencies = new long[connections][2_000_000];
+            long[][] latencies = new long[connections][Math.max(100_000, 8_000_000 / connections)];
             int[] counts = new int[connections];
             long[] sentAt = new long[connections];
             List<Connection> conns = new ArrayList<>();
@@ -417,6 +437,109 @@ public final class TransportBench {
         }
     }
 
+    /**
+     * {@code TransportBench echo [seconds]}: only the echo part, with a bare Netty WebSocket echo
+     * (client and server, no Meshwork code, one event loop each) as a second baseline, to tell
+     * the cost of Meshwork's own code from what one event-loop thread per side allows.
+     */
+    static void echoOnly(int seconds, int conns) throws Exception {
+        Duration d = Duration.ofSeconds(seconds);
+        double[] mesh;
+        double[] paced;
+        try (Child server = Child.start("meshwork")) {
+            warmUp(server.port, conns);
+            mesh = meshworkEcho(server.port, conns, d, 0);
+            paced = meshworkEcho(server.port, conns, d, 10_000);
+        }
+        double netty;
+        try (Child server = Child.start("netty-echo")) {
+            nettyEcho(server.port, conns, Duration.ofSeconds(5));
+            netty = nettyEcho(server.port, conns, d);
+        }
+        double ws = nodeWsEcho(conns, d);
+        System.out.printf("%-34s %12s%n", "measure", "value");
+        System.out.printf("%-34s %12.0f%n", "meshwork echo N conns, req/s", mesh[0]);
+        System.out.printf("%-34s %12.3f%n", "meshwork closed-loop p99, ms", mesh[1]);
+        System.out.printf("%-34s %12.3f%n", "meshwork p99 at 10k req/s, ms", paced[1]);
+        System.out.printf("%-34s %12.0f%n", "meshwork achieved paced req/s", paced[0]);
+        System.out.printf("%-34s %12.0f%n", "bare Netty echo N conns, req/s", netty);
+        System.out.printf("%-34s %12.0f%n", "Node.js ws echo N conns, req/s", ws);
+        System.out.printf("RESULT transport-echo echo_msgs_per_s=%.0f netty_echo=%.0f ws_echo=%.0f echo_vs_ws=%.2f echo_vs_netty=%.2f echo_p99_ms=%.3f%n",
+                mesh[0], netty, ws, mesh[0] / ws, mesh[0] / netty, paced[1]);
+        System.exit(0);
+    }
+
+    /**
+     * Runs the closed-loop echo until two runs in a row agree within 10% (at most six runs of 3 s):
+     * both JVMs need C2-compiled code before a figure means anything, and on two loaded cores that
+     * takes about ten seconds (the first run costs ten times the CPU per request of a warm one). The
+     * Node.js side gets the same chance: its client warms up before it measures.
+     */
+    static void warmUp(int port, int connections) throws Exception {
+        double previous = 0;
+        for (int i = 0; i < 6; i++) {
+            double rate = meshworkEcho(port, connections, Duration.ofSeconds(3), 0)[0];
+            System.err.printf("echo warm-up %d: %.0f req/s%n", i + 1, rate);
+            if (previous > 0 && Math.abs(rate - previous) <= 0.1 * previous) {
+                return;
+            }
+            previous = rate;
+        }
+    }
+
+    /** Bare Netty closed-loop echo over {@code connections} WebSocket connections; returns req/s. */
+    static double nettyEcho(int port, int connections, Duration duration) throws Exception {
+        EventLoopGroup group = new EpollEventLoopGroup(1);
+        try {
+            AtomicLong total = new AtomicLong();
+            long[] end = {Long.MAX_VALUE};
+            byte[] payload = frame("e").toByteArray();
+            URI uri = URI.create("ws://127.0.0.1:" + port + "/bench");
+            List<Channel> channels = new ArrayList<>();
+            List<CompletableFuture<Void>> readies = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                CompletableFuture<Void> ready = new CompletableFuture<>();
+                readies.add(ready);
+                channels.add(new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                        .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel c) {
+                                c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(65536),
+                                        new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
+                                                WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
+                                        new SimpleChannelInboundHandler<WebSocketFrame>() {
+                                            @Override
+                                            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                                if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                                                    ready.complete(null);
+                                                }
+                                            }
+
+                                            @Override
+                                            protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
+                                                total.incrementAndGet();
+                                                if (System.nanoTime() < end[0]) {
+                                                    ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)), ctx.voidPromise());
+                                                }
+                                            }
+                                        });
+                            }
+                        }).connect("127.0.0.1", port).sync().channel());
+            }
+            CompletableFuture.allOf(readies.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+            long start = System.nanoTime();
+            end[0] = start + duration.toNanos();
+            for (Channel ch : channels) {
+                ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)), ch.voidPromise());
+            }
+            Thread.sleep(duration.toMillis() + 300);
+            return total.get() / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     static double nodeWsEcho(int connections, Duration duration) throws Exception {
         Path modules = Path.of("transport-ws", "target", "node", "node_modules").toAbsolutePath();
         if (!Files.exists(modules.resolve("ws"))) {
@@ -432,14 +555,18 @@ public final class TransportBench {
                 """);
         Files.writeString(dir.resolve("client.cjs"), """
                 const WebSocket = require('ws');
-                const [port, n, ms] = process.argv.slice(2).map(Number);
+                const [port, n, ms, warm] = process.argv.slice(2).map(Number);
                 const payload = Buffer.alloc(%d);
                 const clients = [];
                 let total = 0, open = 0, end = 0;
                 function start() {
-                  const t0 = Date.now(); end = t0 + ms;
+                  end = Date.now() + warm + ms;
                   clients.forEach((c) => c.send(payload));
-                  setTimeout(() => { console.log('RATE ' + (total / ((Date.now() - t0) / 1000))); process.exit(0); }, ms + 200);
+                  // measure only after the warm-up, as for the Java side
+                  setTimeout(() => {
+                    total = 0; const t0 = Date.now();
+                    setTimeout(() => { console.log('RATE ' + (total / ((Date.now() - t0) / 1000))); process.exit(0); }, ms);
+                  }, warm);
                 }
                 for (let i = 0; i < n; i++) {
                   const ws = new WebSocket('ws://127.0.0.1:' + port + '/');
@@ -455,7 +582,7 @@ public final class TransportBench {
             BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String port = r.readLine().substring(5).trim();
             ProcessBuilder cb = new ProcessBuilder("node", dir.resolve("client.cjs").toString(), port, String.valueOf(connections),
-                    String.valueOf(duration.toMillis()));
+                    String.valueOf(duration.toMillis()), "10000");
             cb.environment().put("NODE_PATH", modules.toString());
             Process client = cb.redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader cr = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));

@@ -10,7 +10,6 @@ import dev.meshwork.api.transport.ConnectionStats;
 import dev.meshwork.api.wire.Frame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -128,22 +127,35 @@ final class WsConnection implements Connection {
             // writes queued from other threads are not yet in Netty's outbound buffer: count them too
             channel.eventLoop().execute(() -> onWritabilityChanged(false));
         }
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        ChannelPromise promise = channel.newPromise();
-        promise.addListener(f -> {
+        SendCompletion result = new SendCompletion(size);
+        channel.writeAndFlush(frame, channel.newPromise().addListener(result));
+        return result;
+    }
+
+    /**
+     * The caller's completion of one send, which is also the listener of its write: one object per
+     * send instead of a future, a listener and a captured lambda.
+     */
+    private final class SendCompletion extends CompletableFuture<Void> implements ChannelFutureListener {
+        private final int size;
+
+        SendCompletion(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public void operationComplete(io.netty.channel.ChannelFuture f) {
             if (pendingBytes.addAndGet(-size) <= lowWaterMark && queuedUnwritable.compareAndSet(true, false) && isWritable()) {
                 onWritabilityChanged(true);
             }
             if (f.isSuccess()) {
                 framesOut.increment();
                 bytesOut.add(size);
-                result.complete(null);
+                complete(null);
             } else {
-                result.completeExceptionally(closedException());
+                completeExceptionally(closedException());
             }
-        });
-        channel.writeAndFlush(frame, promise);
-        return result;
+        }
     }
 
     private RetryableException closedException() {

@@ -284,18 +284,29 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
         }
         DialKey key = new DialKey(uri, options);
         while (true) {
-            SharedDial shared = inFlight.computeIfAbsent(key, k -> startDial(k));
+            SharedDial fresh = new SharedDial();
+            SharedDial shared = inFlight.putIfAbsent(key, fresh);
+            if (shared == null) {
+                // join before the attempt starts: an attempt that fails at once (a reset during the
+                // upgrade) must fail this caller, not send it round the loop into a second attempt
+                CompletableFuture<Connection> mine = fresh.join(handler);
+                startDial(key, fresh);
+                return mine;
+            }
             CompletableFuture<Connection> mine = shared.join(handler);
             if (mine != null) {
                 return mine;
             }
+            // settled before we could join: it belongs to its callers; start our own
             inFlight.remove(key, shared);
         }
     }
 
-    private SharedDial startDial(DialKey key) {
-        SharedDial shared = new SharedDial();
+    private void startDial(DialKey key, SharedDial shared) {
         shared.attempt.whenComplete((c, e) -> inFlight.remove(key, shared));
+        if (shared.attempt.isDone()) {
+            return; // its only caller cancelled before it started
+        }
         URI uri = key.uri();
         DialOptions options = key.options();
         boolean secure = uri.getScheme().equalsIgnoreCase("wss");
@@ -318,7 +329,7 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
             connect = bootstrap.connect(host, port);
         } catch (RuntimeException e) {
             shared.attempt.completeExceptionally(DialErrors.classify(e, uri.toString()));
-            return shared;
+            return;
         }
         shared.channel(connect.channel());
         connect.addListener((ChannelFuture f) -> {
@@ -335,7 +346,6 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
                 }
             }, options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         });
-        return shared;
     }
 
     private void dialFailed(SharedDial shared, Throwable cause, URI uri) {
