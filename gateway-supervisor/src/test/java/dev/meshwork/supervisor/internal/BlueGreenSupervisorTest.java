@@ -20,6 +20,8 @@ import dev.meshwork.supervisor.internal.SupervisorConfig.ProbeSpec;
 import dev.meshwork.supervisor.internal.process.ProcessTable;
 import dev.meshwork.supervisor.internal.process.ProcessTable.PortHolder;
 import dev.meshwork.testkit.ManualTime;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -29,6 +31,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Blue/green restarts on the state machine, driven by a manual clock, pretend processes and
@@ -52,13 +55,14 @@ class BlueGreenSupervisorTest {
             .withProcess(Map.of("GW_PORT", "${port}"), BLUE, null)
             .withBlueGreen(GREEN, Duration.ofSeconds(1));
 
+    private PidFile pidFile = new PidFile(null, "gw", new ProcessTable());
     private GatewaySupervisor supervisor;
 
     private GatewaySupervisor supervisor() {
         if (supervisor == null) {
             Map<String, Probe> probes = Map.of("ready", ready, "hb", heartbeat);
             supervisor = new GatewaySupervisor(config, spawner, t -> Optional.ofNullable(probes.get(t)),
-                    p -> Optional.ofNullable(portHolders.get(p)), new PidFile(null, "gw", new ProcessTable()), time::nanoTime,
+                    p -> Optional.ofNullable(portHolders.get(p)), pidFile, time::nanoTime,
                     time, time, () -> 0.5, events::add);
         }
         return supervisor;
@@ -346,6 +350,33 @@ class BlueGreenSupervisorTest {
         assertTrue(again.isDone() && !again.isCompletedExceptionally());
         time.advance(Duration.ofSeconds(30));
         assertEquals(3, spawner.spawned.size());
+    }
+
+    @Test
+    void anAdoptedGreenIsActiveAndTheNextSwitchGoesToBlue(@TempDir Path dir) throws Exception {
+        // a fake /proc where pid 777 has start time 12345; our pid file says it serves the green port
+        Path proc = dir.resolve("proc");
+        Files.createDirectories(proc.resolve("777"));
+        Files.writeString(proc.resolve("777/stat"), "777 (gateway) S 1 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0");
+        Files.createDirectories(dir.resolve("gateways"));
+        Files.writeString(dir.resolve("gateways/gw.pid"), "777 12345 8081\n");
+        pidFile = new PidFile(dir.resolve("gateways"), "gw", new ProcessTable(proc));
+        config = config.withProcess(config.env(), BLUE, dir.resolve("gateways"));
+        portHolders.put(GREEN, new PortHolder(GREEN, OptionalLong.of(777), "gateway"));
+        supervisor().start();
+        time.runDue();
+        assertEquals("8081", ready.contexts.get(0).parameters().get("port"), "probed on the port it serves");
+        ready.answerLast(true);
+        assertEquals(RUNNING, state());
+        assertEquals(List.of(777L), spawner.adopted);
+        assertEquals("green", blueGreen().activeColour());
+        askRestart();
+        assertEquals(SWITCHING, state());
+        assertEquals("8080", port(spawner.configs.get(0)));
+        ready.answerLast(true);
+        assertEquals(RUNNING, state());
+        assertTrue(Files.readString(dir.resolve("gateways/gw.pid")).trim().endsWith(" 8080"),
+                "the pid file records the new port");
     }
 
     @Test
