@@ -448,7 +448,6 @@ public final class GatewaySupervisor implements LifecycleController {
         servingConfig = processConfig;
         servingSpawnedAt = spawnedAt;
         process = null;
-        retireDraining();
         prepareStart();
         int port = nextPort();
         transition(SWITCHING, reason + "; blue/green: starting the new process on port " + port + " (" + colour(port)
@@ -459,6 +458,9 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void prepareStart() {
+        // A process still draining after a switch holds the port the next one may need: the
+        // next spawn waits until it is gone.
+        retireDraining();
         cancelTimers();
         if (intent != Intent.NONE) {
             takeIntent(); // this start reads the newest configuration: it satisfies a pending restart or reload

@@ -306,6 +306,27 @@ class BlueGreenSupervisorTest {
     }
 
     @Test
+    void greenCrashingWhileBlueDrainsEndsBlueBeforeTheNextStartOnBluesPort() {
+        spawner.ignoreTerm = true; // blue takes its time to go: the next start must wait for it
+        FakeProcess blue = startBlue();
+        askRestart();
+        FakeProcess green = spawner.last();
+        ready.answerLast(true);
+        assertEquals(RUNNING, state());
+        green.exitWith(1); // green crashes during blue's drain
+        assertEquals(BACKOFF, state());
+        time.advance(Duration.ofMillis(500)); // the backoff, shorter than the drain
+        assertEquals(STARTING, state());
+        assertEquals(List.of("TERM"), blue.signals, "the start that needs blue's port ends the drain");
+        assertEquals(2, spawner.spawned.size(), "the new blue waits until the old blue is gone");
+        time.advance(config.stopGrace());
+        assertEquals(List.of("TERM", "KILL"), blue.signals);
+        time.runDue();
+        assertEquals(3, spawner.spawned.size());
+        assertEquals("8080", port(spawner.configs.get(2)));
+    }
+
+    @Test
     void aCrashHasNothingToOverlapAndRestartsOnTheOtherPort() {
         FakeProcess blue = startBlue();
         blue.exitWith(1);
