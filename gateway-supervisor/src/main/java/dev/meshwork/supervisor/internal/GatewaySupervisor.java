@@ -772,8 +772,10 @@ public final class GatewaySupervisor implements LifecycleController {
             lastError = Optional.of("the serving process exited during the switch: " + status.describe());
             report(p, lastError.get());
             retire(p);
-            writePidFile(process.pid(), processConfig.port());
-            transition(STARTING, lastError.get() + "; the new process on port " + processConfig.port() + " is still starting");
+            if (process != null) {
+                writePidFile(process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
+            }
+            transition(STARTING, lastError.get() + "; the new process on port " + nextPort() + " is still starting");
             return;
         }
         if (p != process) {

@@ -279,6 +279,30 @@ class BlueGreenSupervisorTest {
     }
 
     @Test
+    void blueDyingWhileGreenWaitsForAFailedGreenToGoStillStartsGreen() {
+        FakeProcess blue = startBlue();
+        spawner.ignoreTerm = true; // the failed green will need SIGKILL after the grace
+        askRestart();
+        FakeProcess failedGreen = spawner.last();
+        time.advance(Duration.ofSeconds(10));
+        assertEquals(RUNNING, state());
+        askRestart();
+        assertEquals(SWITCHING, state());
+        assertEquals(2, spawner.spawned.size(), "the next green waits until the failed one is gone from its port");
+        blue.exitWith(1);
+        assertEquals(STARTING, state());
+        assertTrue(supervisor.status().lastError().orElseThrow().contains("the serving process exited during the switch"));
+        time.advance(config.stopGrace());
+        assertEquals(List.of("TERM", "KILL"), failedGreen.signals);
+        time.runDue();
+        assertEquals(3, spawner.spawned.size());
+        assertEquals("8081", port(spawner.configs.get(2)));
+        ready.answerLast(true);
+        assertEquals(RUNNING, state());
+        assertEquals(GREEN, blueGreen().activePort());
+    }
+
+    @Test
     void stopDuringTheSwitchEndsBothProcesses() throws Exception {
         FakeProcess blue = startBlue();
         askRestart();
