@@ -29,7 +29,12 @@ public interface LifecycleController {
     /** Stops it (SIGTERM to its process group, SIGKILL after the grace period); completes when STOPPED. */
     CompletableFuture<LifecycleStatus> stop();
 
-    /** Restarts it; completes when it is RUNNING again or the restart failed. */
+    /**
+     * Restarts it; completes when it is RUNNING again or the restart failed. A supervisor
+     * configured for blue/green restarts starts the new process beside the old one
+     * ({@link LifecycleState#SWITCHING}) and stops the old one only once the new one is ready; if
+     * the new one fails, the future fails and the old process keeps serving.
+     */
     CompletableFuture<LifecycleStatus> restart();
 
     /**

@@ -10,6 +10,9 @@ package dev.meshwork.api.lifecycle;
  *                         ▼                              ▼
  *                      BACKOFF ◀─────────────────────────┘ ──timer──▶ STARTING
  *   BACKOFF ──governor open or permanent exit──▶ FAILED ──slow retry / config change──▶ STARTING
+ *   RUNNING/DEGRADED ──blue/green restart──▶ SWITCHING ──new process ready──▶ RUNNING (old one stopped)
+ *                                            SWITCHING ──new process not ready──▶ RUNNING/DEGRADED (old one serves on)
+ *                                            SWITCHING ──old process exited──▶ STARTING
  *   any ──stop──▶ STOPPING ──exited──▶ STOPPED
  * </pre>
  */
@@ -20,5 +23,12 @@ public enum LifecycleState {
     DEGRADED,
     BACKOFF,
     FAILED,
-    STOPPING
+    STOPPING,
+    /**
+     * A blue/green restart is under way: the old process still serves on its port while the new
+     * one starts on the other port; the old one is stopped only once the new one is ready.
+     *
+     * @since 1.1
+     */
+    SWITCHING
 }

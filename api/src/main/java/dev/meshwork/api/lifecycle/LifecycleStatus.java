@@ -23,10 +23,12 @@ import java.util.OptionalLong;
  * @param recentOutput  the last lines the process wrote (start-up lines after a failed start)
  * @param nextAttemptAt when the next start is due, in BACKOFF or FAILED
  * @param since         when it entered its state
+ * @param blueGreen     with blue/green restarts: the serving port and the switches so far (since 1.1)
  */
 public record LifecycleStatus(String name, LifecycleState state, long epoch, OptionalLong pid, Optional<Duration> uptime,
         int restarts, OptionalInt lastExitCode, Optional<String> lastSignal, Optional<String> lastError,
-        List<String> recentOutput, Optional<Instant> nextAttemptAt, Instant since) {
+        List<String> recentOutput, Optional<Instant> nextAttemptAt, Instant since,
+        Optional<BlueGreenStatus> blueGreen) {
 
     public LifecycleStatus {
         Objects.requireNonNull(name, "name");
@@ -39,5 +41,14 @@ public record LifecycleStatus(String name, LifecycleState state, long epoch, Opt
         recentOutput = List.copyOf(recentOutput);
         Objects.requireNonNull(nextAttemptAt, "nextAttemptAt");
         Objects.requireNonNull(since, "since");
+        Objects.requireNonNull(blueGreen, "blueGreen");
+    }
+
+    /** A status without blue/green information (the 1.0 shape). */
+    public LifecycleStatus(String name, LifecycleState state, long epoch, OptionalLong pid, Optional<Duration> uptime,
+            int restarts, OptionalInt lastExitCode, Optional<String> lastSignal, Optional<String> lastError,
+            List<String> recentOutput, Optional<Instant> nextAttemptAt, Instant since) {
+        this(name, state, epoch, pid, uptime, restarts, lastExitCode, lastSignal, lastError, recentOutput, nextAttemptAt,
+                since, Optional.empty());
     }
 }

@@ -77,7 +77,41 @@ public final class ConfigMapper {
                 ms("governor.window.ms", c.governor_window_ms()), ms("governor.slowRetry.ms", c.governor_slowRetry_ms()),
                 permanent, signal, Duration.ofMillis(Math.max(0, c.reload_verify_ms())),
                 Duration.ofMillis(Math.max(0, c.stop_grace_ms())), Duration.ofMillis(Math.max(0, c.debounce_ms())), output,
-                pidDir);
+                pidDir, blueGreen(c, command, pairs("env", c.env())));
+    }
+
+    private static Optional<SupervisorConfig.BlueGreen> blueGreen(SupervisorConfiguration c, List<String> command,
+            Map<String, String> env) {
+        String strategy = c.restart_strategy().trim().toLowerCase(java.util.Locale.ROOT);
+        switch (strategy) {
+            case "", "stop-start" -> {
+                return Optional.empty();
+            }
+            case "blue-green" -> { }
+            default -> throw new IllegalArgumentException("restart.strategy: '" + c.restart_strategy()
+                    + "' is not stop-start or blue-green");
+        }
+        if (c.port() <= 0) {
+            throw new IllegalArgumentException("port: blue-green restarts need the gateway's port (the blue one)");
+        }
+        if (c.restart_alternatePort() <= 0 || c.restart_alternatePort() > 65535 || c.restart_alternatePort() == c.port()) {
+            throw new IllegalArgumentException("restart.alternatePort: blue-green restarts need a port other than 'port' "
+                    + c.port() + ": " + c.restart_alternatePort());
+        }
+        boolean passed = command.stream().anyMatch(a -> a.contains(SupervisorConfig.PORT_PLACEHOLDER))
+                || env.values().stream().anyMatch(v -> v.contains(SupervisorConfig.PORT_PLACEHOLDER));
+        if (!passed) {
+            throw new IllegalArgumentException("restart.strategy: blue-green needs ${port} in command, args or env, "
+                    + "so that the new process listens on the other port");
+        }
+        if (c.readiness_type().isBlank() || c.readiness_type().trim().equals("none")) {
+            throw new IllegalArgumentException("readiness.type: blue-green restarts need a readiness probe: the old process "
+                    + "is stopped only once the new one passes it");
+        }
+        if (c.restart_drain_ms() < 0) {
+            throw new IllegalArgumentException("restart.drain.ms: must be >= 0: " + c.restart_drain_ms());
+        }
+        return Optional.of(new SupervisorConfig.BlueGreen(c.restart_alternatePort(), Duration.ofMillis(c.restart_drain_ms())));
     }
 
     private static Duration ms(String key, long value) {

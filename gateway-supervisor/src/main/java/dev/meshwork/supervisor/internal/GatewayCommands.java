@@ -51,11 +51,13 @@ public final class GatewayCommands {
         if (controllers.isEmpty()) {
             return "no gateways configured";
         }
-        StringBuilder sb = new StringBuilder(String.format("%-20s %-9s %8s %9s %8s%n", "NAME", "STATE", "PID", "UPTIME", "RESTARTS"));
+        StringBuilder sb = new StringBuilder(String.format("%-20s %-9s %8s %9s %8s  %s%n", "NAME", "STATE", "PID", "UPTIME",
+                "RESTARTS", "ACTIVE PORT"));
         controllers.stream().map(LifecycleController::status).sorted(Comparator.comparing(LifecycleStatus::name))
-                .forEach(s -> sb.append(String.format("%-20s %-9s %8s %9s %8d%n", s.name(), s.state(),
+                .forEach(s -> sb.append(String.format("%-20s %-9s %8s %9s %8d  %s%n", s.name(), s.state(),
                         s.pid().isPresent() ? Long.toString(s.pid().getAsLong()) : "-",
-                        s.uptime().map(GatewayCommands::human).orElse("-"), s.restarts())));
+                        s.uptime().map(GatewayCommands::human).orElse("-"), s.restarts(),
+                        s.blueGreen().map(b -> b.activePort() + " (" + b.activeColour() + ")").orElse("-"))));
         return sb.toString();
     }
 
@@ -104,6 +106,14 @@ public final class GatewayCommands {
         s.lastSignal().ifPresent(sig -> sb.append("last signal ").append(sig).append('\n'));
         s.lastError().ifPresent(e -> sb.append("last error ").append(e).append('\n'));
         s.nextAttemptAt().ifPresent(t -> sb.append("next attempt ").append(t).append('\n'));
+        s.blueGreen().ifPresent(b -> {
+            sb.append("blue/green active port ").append(b.activePort()).append(" (").append(b.activeColour())
+                    .append("), standby ").append(b.standbyPort()).append('\n');
+            b.candidatePid().ifPresent(c -> sb.append("switching: new pid ").append(c).append(" starting on port ")
+                    .append(b.standbyPort()).append("; the old one serves until it is ready\n"));
+            sb.append("switches  ").append(b.switches()).append(" done, ").append(b.failedSwitches()).append(" failed\n");
+            b.lastSwitchFailure().ifPresent(f -> sb.append("last failed switch ").append(f).append('\n'));
+        });
         if (!s.recentOutput().isEmpty()) {
             sb.append("recent output:\n");
             s.recentOutput().forEach(l -> sb.append("  ").append(l).append('\n'));

@@ -7,11 +7,13 @@ import static dev.meshwork.api.lifecycle.LifecycleState.RUNNING;
 import static dev.meshwork.api.lifecycle.LifecycleState.STARTING;
 import static dev.meshwork.api.lifecycle.LifecycleState.STOPPED;
 import static dev.meshwork.api.lifecycle.LifecycleState.STOPPING;
+import static dev.meshwork.api.lifecycle.LifecycleState.SWITCHING;
 
 import dev.meshwork.api.FailureCode;
 import dev.meshwork.api.MeshworkException;
 import dev.meshwork.api.PermanentException;
 import dev.meshwork.api.RetryableException;
+import dev.meshwork.api.lifecycle.BlueGreenStatus;
 import dev.meshwork.api.lifecycle.LifecycleController;
 import dev.meshwork.api.lifecycle.LifecycleEvent;
 import dev.meshwork.api.lifecycle.LifecycleState;
@@ -61,7 +63,19 @@ import org.slf4j.LoggerFactory;
  *   exit code 78 / configured permanent code ──▶ FAILED ──configuration change, start, restart──▶ STARTING
  *   port held by a foreign process ──▶ FAILED ──slow retry──▶ STARTING
  *   any ──stop──▶ STOPPING ──process group gone──▶ STOPPED
+ *
+ *   blue/green (restart.strategy=blue-green), while the old process lives:
+ *   RUNNING/DEGRADED ──restart, reload fallback, K heartbeat misses──▶ SWITCHING
+ *   SWITCHING ──new process ready──▶ RUNNING   (active port flips; the old one gets SIGTERM after the drain)
+ *   SWITCHING ──new one not ready / exits / cannot spawn / port held──▶ RUNNING or DEGRADED (the old one serves on)
+ *   SWITCHING ──the old process exits──▶ STARTING (nothing left to overlap: the new one just starts)
  * </pre>
+ *
+ * <p>Blue/green: the blue process listens on {@code port}, the green one on the alternate port;
+ * every new process takes the port the serving one does not use ({@code ${port}} in its command,
+ * arguments, environment and probe parameters). During SWITCHING {@link #serving} is the old
+ * process and {@link #process} the new one, so the whole start path (spawn, readiness, deadline,
+ * epochs) is the same as for STARTING; only its two outcomes differ.
  *
  * <p>Why one thread: every input (requests, process exits, probe results, timers) is posted to
  * the injected single-threaded scheduler and handled there in order, so the state is plain fields
@@ -104,7 +118,19 @@ public final class GatewaySupervisor implements LifecycleController {
     private LifecycleState state = STOPPED;
     private long epoch;
     private GatewayProcess process;
+    private SupervisorConfig processConfig;
     private long spawnedAt;
+    // blue/green: the old process while SWITCHING, the one draining after a switch, and the record
+    private GatewayProcess serving;
+    private SupervisorConfig servingConfig;
+    private long servingSpawnedAt;
+    private LifecycleState switchFrom;
+    private GatewayProcess draining;
+    private ScheduledFuture<?> drainTimer;
+    private int activePort;
+    private int switches;
+    private int failedSwitches;
+    private Optional<String> lastSwitchFailure = Optional.empty();
     private long readyAt;
     private Instant since;
     private int restarts;
@@ -155,6 +181,7 @@ public final class GatewaySupervisor implements LifecycleController {
         this.governor = new Governor(config.governorMax(), config.governorWindow());
         this.backoff = new RestartScheduler(config.backoff(), config.stableAfter(), random);
         this.since = clock.instant();
+        this.processConfig = config.forPort(config.port());
         publish();
     }
 
@@ -173,7 +200,7 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         Duration up = Duration.ofNanos(nanoTime.getAsLong() - snapshotSpawnedAt);
         return new LifecycleStatus(s.name(), s.state(), s.epoch(), s.pid(), Optional.of(up), s.restarts(), s.lastExitCode(),
-                s.lastSignal(), s.lastError(), s.recentOutput(), s.nextAttemptAt(), s.since());
+                s.lastSignal(), s.lastError(), s.recentOutput(), s.nextAttemptAt(), s.since(), s.blueGreen());
     }
 
     @Override
@@ -221,7 +248,7 @@ public final class GatewaySupervisor implements LifecycleController {
                     cancel(wakeTimer);
                     beginStart("configuration changed");
                 }
-                case STARTING, RUNNING, DEGRADED, BACKOFF -> onIntent(Intent.RESTART, new CompletableFuture<>());
+                case STARTING, SWITCHING, RUNNING, DEGRADED, BACKOFF -> onIntent(Intent.RESTART, new CompletableFuture<>());
                 default -> { }
             }
         });
@@ -247,7 +274,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 beginStart("start requested in " + state);
             }
             case STARTING -> startWaiters.add(f);
-            case RUNNING, DEGRADED -> f.complete(snapshot);
+            case RUNNING, DEGRADED, SWITCHING -> f.complete(snapshot);
             case STOPPING -> startAfterStop.add(f);
             default -> throw new IllegalStateException(state.name());
         }
@@ -275,6 +302,9 @@ public final class GatewaySupervisor implements LifecycleController {
         epoch++;
         transition(STOPPING, "stop requested");
         retire(process);
+        retire(serving); // the old process of a blue/green switch under way
+        serving = null;
+        retireDraining();
         long stopEpoch = epoch;
         previousGone.whenComplete((v, e) -> post(() -> {
             if (state == STOPPING && epoch == stopEpoch) {
@@ -314,7 +344,7 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         switch (state) {
-            case STARTING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(), intent);
+            case STARTING, SWITCHING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(), intent);
             case RUNNING, DEGRADED -> applyIntent();
             case BACKOFF, FAILED -> {
                 // The process is down already: an explicit restart means "try now", whatever the
@@ -363,7 +393,7 @@ public final class GatewaySupervisor implements LifecycleController {
         if (e != epoch || (state != RUNNING && state != DEGRADED) || reloadWaiters.isEmpty()) {
             return;
         }
-        ProbeSpec spec = config.heartbeat().isNone() ? config.readiness() : config.heartbeat();
+        ProbeSpec spec = processConfig.heartbeat().isNone() ? processConfig.readiness() : processConfig.heartbeat();
         if (spec.isNone()) {
             completeAll(reloadWaiters);
             return;
@@ -383,10 +413,17 @@ public final class GatewaySupervisor implements LifecycleController {
         }));
     }
 
-    /** RUNNING/DEGRADED → STARTING: an explicit restart, not counted by the governor. */
+    /**
+     * RUNNING/DEGRADED → STARTING: an explicit restart, not counted by the governor; with
+     * blue/green and the old process alive, RUNNING/DEGRADED → SWITCHING instead.
+     */
     private void restartNow(String reason) {
         restarts++;
         backoff.reset();
+        if (config.blueGreen().isPresent() && process != null && !process.exit().isDone()) {
+            beginSwitch(reason);
+            return;
+        }
         retire(process);
         beginStart(reason);
     }
@@ -394,6 +431,36 @@ public final class GatewaySupervisor implements LifecycleController {
     // ------------------------------------------------------------------ starting
 
     private void beginStart(String reason) {
+        prepareStart();
+        transition(STARTING, reason);
+        long e = epoch;
+        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+    }
+
+    /**
+     * RUNNING/DEGRADED → SWITCHING: the serving process stays up, the new one starts on the other
+     * port. Its spawn still waits for retired processes (a failed green of an earlier switch on
+     * the same port), never for the serving one.
+     */
+    private void beginSwitch(String reason) {
+        switchFrom = state;
+        serving = process;
+        servingConfig = processConfig;
+        servingSpawnedAt = spawnedAt;
+        process = null;
+        prepareStart();
+        int port = nextPort();
+        transition(SWITCHING, reason + "; blue/green: starting the new process on port " + port + " (" + colour(port)
+                + ") while pid " + serving.pid() + " keeps serving port " + servingConfig.port() + " ("
+                + colour(servingConfig.port()) + ")");
+        long e = epoch;
+        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+    }
+
+    private void prepareStart() {
+        // A process still draining after a switch holds the port the next one may need: the
+        // next spawn waits until it is gone.
+        retireDraining();
         cancelTimers();
         if (intent != Intent.NONE) {
             takeIntent(); // this start reads the newest configuration: it satisfies a pending restart or reload
@@ -401,54 +468,85 @@ public final class GatewaySupervisor implements LifecycleController {
         epoch++;
         heartbeatMisses = 0;
         nextAttemptAt = Optional.empty();
-        transition(STARTING, reason);
-        long e = epoch;
-        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+    }
+
+    /** STARTING or SWITCHING: a new process is on its way to readiness. */
+    private boolean starting() {
+        return state == STARTING || state == SWITCHING;
+    }
+
+    /**
+     * The port of the next process: {@code port}; with blue/green, the one of the two the
+     * serving (or last serving) process does not use.
+     */
+    private int nextPort() {
+        return config.blueGreen().map(bg -> activePort == config.port() ? bg.alternatePort() : config.port())
+                .orElse(config.port());
+    }
+
+    private String colour(int port) {
+        return port == config.port() ? "blue" : config.blueGreen().filter(bg -> bg.alternatePort() == port).isPresent()
+                ? "green" : "port " + port;
     }
 
     private void spawnNow(long e) {
-        if (e != epoch || state != STARTING) {
+        if (e != epoch || !starting()) {
             return; // superseded while the previous process was going away
         }
-        Optional<GatewayProcess> adopted = findOwnRunningProcess();
-        if (adopted.isEmpty() && config.port() > 0) {
-            Optional<PortHolder> holder = ports.apply(config.port());
+        boolean switching = state == SWITCHING;
+        int port = nextPort();
+        Optional<GatewayProcess> adopted = switching ? Optional.empty() : findOwnRunningProcess();
+        if (adopted.isPresent()) {
+            port = adoptedPort();
+        } else if (port > 0) {
+            Optional<PortHolder> holder = ports.apply(port);
             if (holder.isPresent()) {
-                failed(FailedCause.PORT_HELD, "port " + config.port() + " is already held by " + holder.get().describe()
-                        + ", which is not gateway '" + config.name() + "' started by this supervisor; stop it or change 'port'");
+                String why = "port " + port + " is already held by " + holder.get().describe()
+                        + ", which is not gateway '" + config.name() + "' started by this supervisor; stop it or change '"
+                        + (port == config.port() ? "port" : "restart.alternatePort") + "'";
+                if (switching) {
+                    switchFailed(why);
+                } else {
+                    failed(FailedCause.PORT_HELD, why);
+                }
                 return;
             }
         }
+        SupervisorConfig resolved = config.forPort(port);
         GatewayProcess p;
         if (adopted.isPresent()) {
             p = adopted.get();
             LOG.info("gateway {}: adopted running pid {} named by {}", config.name(), p.pid(), pidFile.path());
         } else {
             try {
-                p = spawner.spawn(config, e);
+                p = spawner.spawn(resolved, e);
             } catch (IOException | RuntimeException ex) {
-                lastError = Optional.of("cannot start " + config.command().get(0) + ": " + ex.getMessage());
-                scheduleRestart(-1);
+                String why = "cannot start " + resolved.command().get(0) + ": " + ex.getMessage();
+                if (switching) {
+                    switchFailed(why);
+                } else {
+                    lastError = Optional.of(why);
+                    scheduleRestart(-1);
+                }
                 return;
             }
-            try {
-                pidFile.write(p.pid());
-            } catch (IllegalStateException ex) {
-                LOG.warn("gateway {}: {}", config.name(), ex.getMessage());
+            if (!switching) {
+                writePidFile(p.pid(), port); // while switching, the file names the serving process until the new one takes over
             }
         }
         process = p;
+        processConfig = resolved;
         spawnedAt = nanoTime.getAsLong();
         publish();
         GatewayProcess mine = p;
         p.exit().thenAccept(st -> post(() -> onExit(mine, st)));
-        ProbeSpec readiness = config.readiness();
+        ProbeSpec readiness = resolved.readiness();
         if (readiness.isNone()) {
             becomeRunning("no readiness probe configured");
             return;
         }
         readinessDeadline = executor.schedule(() -> {
-            if (e == epoch && state == STARTING) {
+            if (e == epoch && starting()) {
                 startFailed("not ready within " + readiness.timeout().toMillis() + " ms (" + readiness.type() + " probe"
                         + lastError.map(s -> ": " + s).orElse("") + ")");
             }
@@ -456,13 +554,29 @@ public final class GatewaySupervisor implements LifecycleController {
         readinessAttempt(e);
     }
 
+    private void writePidFile(long pid, int port) {
+        try {
+            pidFile.write(pid, config.blueGreen().isPresent() ? port : 0);
+        } catch (IllegalStateException ex) {
+            LOG.warn("gateway {}: {}", config.name(), ex.getMessage());
+        }
+    }
+
+    /** The port our adopted process serves: the one its pid file recorded, if it is one of ours. */
+    private int adoptedPort() {
+        java.util.OptionalInt recorded = pidFile.recordedPort();
+        return config.blueGreen().filter(bg -> recorded.isPresent() && recorded.getAsInt() == bg.alternatePort())
+                .map(bg -> bg.alternatePort()).orElse(config.port());
+    }
+
     private Optional<GatewayProcess> findOwnRunningProcess() {
         OptionalLong own = pidFile.liveOwnedPid();
         if (own.isEmpty()) {
             return Optional.empty();
         }
-        if (config.port() > 0) {
-            Optional<PortHolder> holder = ports.apply(config.port());
+        int port = adoptedPort();
+        if (port > 0) {
+            Optional<PortHolder> holder = ports.apply(port);
             if (holder.isPresent() && holder.get().pid().isPresent() && holder.get().pid().getAsLong() != own.getAsLong()) {
                 return Optional.empty(); // our old process lives, but someone else has the port: report that
             }
@@ -471,9 +585,9 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void readinessAttempt(long e) {
-        ProbeSpec readiness = config.readiness();
+        ProbeSpec readiness = processConfig.readiness();
         runProbe(readiness, readiness.timeout()).thenAccept(r -> post(() -> {
-            if (e != epoch || state != STARTING) {
+            if (e != epoch || !starting()) {
                 return; // a superseded start: its probe result means nothing now
             }
             if (r.ok()) {
@@ -481,7 +595,7 @@ public final class GatewaySupervisor implements LifecycleController {
             } else {
                 lastError = Optional.of(r.detail());
                 executor.schedule(() -> {
-                    if (e == epoch && state == STARTING) {
+                    if (e == epoch && starting()) {
                         readinessAttempt(e);
                     }
                 }, config.readinessRetry().toNanos(), TimeUnit.NANOSECONDS);
@@ -493,7 +607,23 @@ public final class GatewaySupervisor implements LifecycleController {
         cancel(readinessDeadline);
         readyAt = nanoTime.getAsLong();
         lastError = Optional.empty();
-        transition(RUNNING, "ready: " + detail);
+        int port = processConfig.port();
+        if (state == SWITCHING) {
+            // The new process is ready: it serves from now on; the old one drains, then gets SIGTERM.
+            GatewayProcess old = serving;
+            int oldPort = servingConfig.port();
+            serving = null;
+            activePort = port;
+            switches++;
+            writePidFile(process.pid(), port);
+            Duration drain = config.blueGreen().map(SupervisorConfig.BlueGreen::drain).orElse(Duration.ZERO);
+            transition(RUNNING, "ready on port " + port + " (" + colour(port) + "): " + detail + "; blue/green switch done, pid "
+                    + old.pid() + " on port " + oldPort + " gets SIGTERM" + (drain.isZero() ? "" : " in " + drain.toMillis() + " ms"));
+            drain(old, drain);
+        } else {
+            activePort = port;
+            transition(RUNNING, "ready: " + detail);
+        }
         completeAll(startWaiters);
         startHeartbeat();
         if (intent != Intent.NONE && debounceTimer == null) {
@@ -502,6 +632,10 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void startFailed(String reason) {
+        if (state == SWITCHING) {
+            switchFailed(reason);
+            return;
+        }
         lastError = Optional.of(reason);
         if (process != null) {
             report(process, "start failed: " + reason);
@@ -512,10 +646,66 @@ public final class GatewaySupervisor implements LifecycleController {
         scheduleRestart(-1);
     }
 
+    /**
+     * SWITCHING → RUNNING/DEGRADED: the new process failed (not ready in time, exited, could not
+     * spawn, its port held); it is stopped and the old one, never touched, keeps serving.
+     */
+    private void switchFailed(String reason) {
+        cancel(readinessDeadline);
+        failedSwitches++;
+        lastSwitchFailure = Optional.of(reason);
+        GatewayProcess green = process;
+        int greenPort = nextPort(); // the active port flips only on success
+        process = serving;
+        processConfig = servingConfig;
+        spawnedAt = servingSpawnedAt;
+        serving = null;
+        String message = "blue/green switch failed: the new process on port " + greenPort + " (" + colour(greenPort) + ") "
+                + reason + "; pid " + process.pid() + " keeps serving port " + processConfig.port() + " ("
+                + colour(processConfig.port()) + "); failed switches: " + failedSwitches;
+        lastError = Optional.of(message);
+        if (green != null) {
+            report(green, message); // one warning with the new process's start-up lines
+            retire(green);
+        } else {
+            LOG.warn("gateway {}: {}", config.name(), message);
+        }
+        heartbeatMisses = 0;
+        transition(switchFrom, message);
+        failAll(startWaiters, new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
+        startHeartbeat();
+        if (intent != Intent.NONE && debounceTimer == null) {
+            applyIntent(); // asked for during the switch: applied once, now
+        }
+    }
+
+    /** After a switch: the old process serves on for the drain time, then is retired. */
+    private void drain(GatewayProcess old, Duration drain) {
+        if (drain.isZero()) {
+            retire(old);
+            return;
+        }
+        draining = old;
+        drainTimer = executor.schedule(() -> {
+            if (draining == old) {
+                draining = null;
+                retire(old);
+            }
+        }, drain.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Ends the drain now (a stop, or the next switch). */
+    private void retireDraining() {
+        cancel(drainTimer);
+        GatewayProcess d = draining;
+        draining = null;
+        retire(d);
+    }
+
     // ------------------------------------------------------------------ running
 
     private void startHeartbeat() {
-        ProbeSpec hb = config.heartbeat();
+        ProbeSpec hb = processConfig.heartbeat();
         if (hb.isNone()) {
             return;
         }
@@ -529,7 +719,7 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         heartbeatInFlight = true;
-        ProbeSpec hb = config.heartbeat();
+        ProbeSpec hb = processConfig.heartbeat();
         runProbe(hb, hb.timeout()).thenAccept(r -> post(() -> {
             if (e != epoch) {
                 return;
@@ -550,6 +740,14 @@ public final class GatewaySupervisor implements LifecycleController {
             if (heartbeatMisses >= config.heartbeatMisses()) {
                 // A miss acts: K in a row and the process is replaced, through the governor.
                 LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
+                if (config.blueGreen().isPresent() && !process.exit().isDone()
+                        && governor.tryAcquire(nanoTime.getAsLong())) {
+                    // Still alive, perhaps still serving some: the new one starts beside it and
+                    // replaces it only once ready. No backoff wait: K more misses come first anyway.
+                    restarts++;
+                    beginSwitch(lastError.get());
+                    return;
+                }
                 long up = nanoTime.getAsLong() - readyAt;
                 retire(process);
                 scheduleRestart(up);
@@ -562,6 +760,24 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void onExit(GatewayProcess p, ExitStatus status) {
+        if (state == SWITCHING && p == process) {
+            switchFailed("exited before it was ready: " + status.describe());
+            return;
+        }
+        if (state == SWITCHING && p == serving) {
+            // Nothing left to overlap: the switch becomes a plain start of the new process.
+            serving = null;
+            lastExitCode = status.code();
+            lastSignal = status.signal();
+            lastError = Optional.of("the serving process exited during the switch: " + status.describe());
+            report(p, lastError.get());
+            retire(p);
+            if (process != null) {
+                writePidFile(process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
+            }
+            transition(STARTING, lastError.get() + "; the new process on port " + nextPort() + " is still starting");
+            return;
+        }
         if (p != process) {
             return; // a retired or superseded process: its exit was expected
         }
@@ -781,9 +997,10 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         GatewayProcess p = process;
         Map<String, String> params = spec.parameters();
-        if (config.port() > 0 && !params.containsKey("port")) {
+        int port = processConfig.port();
+        if (port > 0 && !params.containsKey("port")) {
             params = new java.util.HashMap<>(params);
-            params.put("port", Integer.toString(config.port()));
+            params.put("port", Integer.toString(port));
             params = Map.copyOf(params);
         }
         ProbeContext ctx = new Context(config.name(), params, timeout,
@@ -844,13 +1061,21 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void publish() {
-        GatewayProcess p = process;
+        boolean switching = state == SWITCHING && serving != null;
+        GatewayProcess p = switching ? serving : process; // while switching, the old process is the one serving
+        long at = switching ? servingSpawnedAt : spawnedAt;
         long now = nanoTime.getAsLong();
-        boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING);
-        snapshotSpawnedAt = spawnedAt;
+        boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING || state == SWITCHING);
+        snapshotSpawnedAt = at;
+        Optional<BlueGreenStatus> bg = config.blueGreen().map(b -> {
+            int active = activePort == b.alternatePort() ? b.alternatePort() : config.port();
+            OptionalLong candidate = switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty();
+            return new BlueGreenStatus(colour(active), active, active == config.port() ? b.alternatePort() : config.port(),
+                    candidate, switches, failedSwitches, lastSwitchFailure);
+        });
         snapshot = new LifecycleStatus(config.name(), state, epoch, p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
-                up ? Optional.of(Duration.ofNanos(now - spawnedAt)) : Optional.empty(), restarts, lastExitCode, lastSignal,
-                lastError, recentOutput, nextAttemptAt, since);
+                up ? Optional.of(Duration.ofNanos(now - at)) : Optional.empty(), restarts, lastExitCode, lastSignal,
+                lastError, recentOutput, nextAttemptAt, since, bg);
     }
 
     private List<String> lastLines(GatewayProcess p) {

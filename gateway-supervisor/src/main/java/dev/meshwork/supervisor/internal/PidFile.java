@@ -27,6 +27,11 @@ public final class PidFile {
     }
 
     public void write(long pid) {
+        write(pid, 0);
+    }
+
+    /** Names {@code pid} as ours; {@code port} (0 = not recorded) says which port it serves, for blue/green adoption. */
+    public void write(long pid, int port) {
         if (file == null) {
             return;
         }
@@ -34,7 +39,7 @@ public final class PidFile {
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, pid + " " + start + "\n", StandardCharsets.UTF_8);
+            Files.writeString(tmp, pid + " " + start + (port > 0 ? " " + port : "") + "\n", StandardCharsets.UTF_8);
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -68,6 +73,19 @@ public final class PidFile {
             return same ? OptionalLong.of(pid) : OptionalLong.empty();
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();
+        }
+    }
+
+    /** The port written with the pid, if any (a gateway restarted blue/green serves on one of two ports). */
+    public java.util.OptionalInt recordedPort() {
+        if (file == null || !Files.isRegularFile(file)) {
+            return java.util.OptionalInt.empty();
+        }
+        try {
+            String[] f = Files.readString(file, StandardCharsets.UTF_8).trim().split("\\s+");
+            return f.length > 2 ? java.util.OptionalInt.of(Integer.parseInt(f[2])) : java.util.OptionalInt.empty();
+        } catch (IOException | RuntimeException e) {
+            return java.util.OptionalInt.empty();
         }
     }
 

@@ -39,12 +39,14 @@ import java.util.regex.Pattern;
  * @param debounce           restart and reload requests within this window coalesce
  * @param output             how output is logged
  * @param pidDir             where pid files live (usually {@code <meshwork.data.dir>/gateways}), or null for none
+ * @param blueGreen          start-before-stop restarts on two ports, or empty for stop-then-start restarts
  */
 public record SupervisorConfig(String name, List<String> command, Optional<Path> workingDir, Map<String, String> env,
         Pattern redact, int port, ProbeSpec readiness, Duration readinessRetry, ProbeSpec heartbeat,
         Duration heartbeatInterval, int heartbeatMisses, BackoffPolicy backoff, Duration stableAfter, int governorMax,
         Duration governorWindow, Duration slowRetry, Set<Integer> permanentExitCodes, Optional<String> reloadSignal,
-        Duration reloadVerify, Duration stopGrace, Duration debounce, OutputSettings output, Path pidDir) {
+        Duration reloadVerify, Duration stopGrace, Duration debounce, OutputSettings output, Path pidDir,
+        Optional<BlueGreen> blueGreen) {
 
     /** The restart backoff the issue asks for: full jitter, base 1 s, cap 30 s. */
     public static final BackoffPolicy DEFAULT_BACKOFF = BackoffPolicy.fullJitter(Duration.ofSeconds(1), Duration.ofSeconds(30));
@@ -85,6 +87,60 @@ public record SupervisorConfig(String name, List<String> command, Optional<Path>
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(debounce, "debounce");
         Objects.requireNonNull(output, "output");
+        Objects.requireNonNull(blueGreen, "blueGreen");
+        blueGreen.ifPresent(bg -> {
+            if (port == 0 || bg.alternatePort() == port) {
+                throw new IllegalArgumentException("restart.alternatePort: blue-green needs 'port' and a different "
+                        + "'restart.alternatePort' (port " + port + ", alternate " + bg.alternatePort() + ")");
+            }
+        });
+    }
+
+    /** The placeholder in the command, arguments, environment values and probe parameters that becomes the port. */
+    public static final String PORT_PLACEHOLDER = "${port}";
+
+    /**
+     * This configuration for one process that listens on {@code listenPort}: {@code ${port}}
+     * replaced in the command, arguments, environment values and probe parameters, and no
+     * blue/green settings (a single process has one port).
+     */
+    public SupervisorConfig forPort(int listenPort) {
+        String p = Integer.toString(listenPort);
+        List<String> cmd = command.stream().map(a -> a.replace(PORT_PLACEHOLDER, p)).toList();
+        Map<String, String> environment = new java.util.LinkedHashMap<>();
+        env.forEach((k, v) -> environment.put(k, v.replace(PORT_PLACEHOLDER, p)));
+        return new SupervisorConfig(name, cmd, workingDir, environment, redact, listenPort, readiness.forPort(p),
+                readinessRetry, heartbeat.forPort(p), heartbeatInterval, heartbeatMisses, backoff, stableAfter, governorMax,
+                governorWindow, slowRetry, permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir,
+                Optional.empty());
+    }
+
+    public SupervisorConfig withBlueGreen(int alternatePort, Duration drain) {
+        return new SupervisorConfig(name, command, workingDir, env, redact, port, readiness, readinessRetry, heartbeat,
+                heartbeatInterval, heartbeatMisses, backoff, stableAfter, governorMax, governorWindow, slowRetry,
+                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir,
+                Optional.of(new BlueGreen(alternatePort, drain)));
+    }
+
+    /**
+     * Start-before-stop restarts: the blue process listens on {@code port}, the green one on
+     * {@code alternatePort}; each restart starts the other colour, waits for its readiness and
+     * only then stops the one that served.
+     *
+     * @param alternatePort the green port
+     * @param drain         how long the old process keeps running after the new one took over, so
+     *                      that clients and proxies following the status can move
+     */
+    public record BlueGreen(int alternatePort, Duration drain) {
+
+        public BlueGreen {
+            if (alternatePort < 1 || alternatePort > 65535) {
+                throw new IllegalArgumentException("restart.alternatePort: must be a port (1-65535): " + alternatePort);
+            }
+            if (drain == null || drain.isNegative()) {
+                throw new IllegalArgumentException("restart.drain.ms: must be >= 0: " + drain);
+            }
+        }
     }
 
     private static void requirePositive(String key, Duration d) {
@@ -99,43 +155,43 @@ public record SupervisorConfig(String name, List<String> command, Optional<Path>
                 Pattern.compile("(?i)secret|token|password|key"), 0, ProbeSpec.NONE, Duration.ofMillis(100),
                 ProbeSpec.NONE, Duration.ofSeconds(10), 3, DEFAULT_BACKOFF, Duration.ofSeconds(60), 5,
                 Duration.ofSeconds(60), Duration.ofMinutes(5), Set.of(EX_CONFIG), Optional.empty(), Duration.ofSeconds(2),
-                Duration.ofSeconds(5), Duration.ofSeconds(2), OutputSettings.DEFAULT, null);
+                Duration.ofSeconds(5), Duration.ofSeconds(2), OutputSettings.DEFAULT, null, Optional.empty());
     }
 
     public SupervisorConfig withReadiness(ProbeSpec spec) {
         return new SupervisorConfig(name, command, workingDir, env, redact, port, spec, readinessRetry, heartbeat,
                 heartbeatInterval, heartbeatMisses, backoff, stableAfter, governorMax, governorWindow, slowRetry,
-                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir);
+                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir, blueGreen);
     }
 
     public SupervisorConfig withHeartbeat(ProbeSpec spec, Duration interval, int misses) {
         return new SupervisorConfig(name, command, workingDir, env, redact, port, readiness, readinessRetry, spec,
                 interval, misses, backoff, stableAfter, governorMax, governorWindow, slowRetry,
-                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir);
+                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir, blueGreen);
     }
 
     public SupervisorConfig withRestarts(BackoffPolicy policy, Duration stable, int max, Duration window, Duration slow) {
         return new SupervisorConfig(name, command, workingDir, env, redact, port, readiness, readinessRetry, heartbeat,
                 heartbeatInterval, heartbeatMisses, policy, stable, max, window, slow,
-                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir);
+                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDir, blueGreen);
     }
 
     public SupervisorConfig withTiming(Duration grace, Duration debounceWindow, Optional<String> signal, Duration verify) {
         return new SupervisorConfig(name, command, workingDir, env, redact, port, readiness, readinessRetry, heartbeat,
                 heartbeatInterval, heartbeatMisses, backoff, stableAfter, governorMax, governorWindow, slowRetry,
-                permanentExitCodes, signal, verify, grace, debounceWindow, output, pidDir);
+                permanentExitCodes, signal, verify, grace, debounceWindow, output, pidDir, blueGreen);
     }
 
     public SupervisorConfig withProcess(Map<String, String> environment, int listenPort, Path pidDirectory) {
         return new SupervisorConfig(name, command, workingDir, environment, redact, listenPort, readiness, readinessRetry,
                 heartbeat, heartbeatInterval, heartbeatMisses, backoff, stableAfter, governorMax, governorWindow,
-                slowRetry, permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDirectory);
+                slowRetry, permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, output, pidDirectory, blueGreen);
     }
 
     public SupervisorConfig withOutput(OutputSettings settings) {
         return new SupervisorConfig(name, command, workingDir, env, redact, port, readiness, readinessRetry, heartbeat,
                 heartbeatInterval, heartbeatMisses, backoff, stableAfter, governorMax, governorWindow, slowRetry,
-                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, settings, pidDir);
+                permanentExitCodes, reloadSignal, reloadVerify, stopGrace, debounce, settings, pidDir, blueGreen);
     }
 
     /**
@@ -155,6 +211,13 @@ public record SupervisorConfig(String name, List<String> command, Optional<Path>
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("probe timeout must be positive: " + timeout);
             }
+        }
+
+        /** This probe with {@code ${port}} in its parameters replaced by {@code port}. */
+        public ProbeSpec forPort(String port) {
+            Map<String, String> p = new java.util.LinkedHashMap<>();
+            parameters.forEach((k, v) -> p.put(k, v.replace(PORT_PLACEHOLDER, port)));
+            return new ProbeSpec(type, p, timeout);
         }
 
         public boolean isNone() {

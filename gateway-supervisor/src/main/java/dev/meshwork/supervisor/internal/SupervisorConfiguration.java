@@ -2,6 +2,7 @@ package dev.meshwork.supervisor.internal;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * The keys of one {@code dev.meshwork.supervisor~NAME} factory configuration. Durations are in
@@ -93,6 +94,23 @@ public @interface SupervisorConfiguration {
 
     @AttributeDefinition(description = "SIGTERM to SIGKILL, ms.")
     long stop_grace_ms() default 5_000;
+
+    @AttributeDefinition(description = "How a live gateway is restarted (explicit restart, heartbeat restart, reload "
+            + "fallback). stop-start: stop the process, then start the new one on 'port'. blue-green: start the new process "
+            + "on the other port ('port' = blue, 'restart.alternatePort' = green), wait until it passes readiness, then stop "
+            + "the old one; if the new one fails, it is stopped and the old one keeps serving. Pass the port to the process "
+            + "with ${port} in command, args or env values (and in probe parameters).",
+            options = {@Option(label = "stop, then start", value = "stop-start"),
+                @Option(label = "blue/green: start the new one, then stop the old one", value = "blue-green")})
+    String restart_strategy() default "stop-start";
+
+    @AttributeDefinition(description = "blue-green only: the green port, used by every other process; ${port} is this "
+            + "port or 'port' in turn. 0 = not set (required with blue-green).")
+    int restart_alternatePort() default 0;
+
+    @AttributeDefinition(description = "blue-green only: after the new process took over, the old one keeps running "
+            + "this long (ms) before SIGTERM, so clients and proxies following the active port can move.")
+    long restart_drain_ms() default 1_000;
 
     @AttributeDefinition(description = "Restart and reload requests within this window coalesce, ms.")
     long debounce_ms() default 2_000;

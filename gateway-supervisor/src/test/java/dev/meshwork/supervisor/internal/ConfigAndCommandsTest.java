@@ -83,6 +83,55 @@ class ConfigAndCommandsTest {
                 .reloadSignal());
     }
 
+    @Test
+    void blueGreenKeysMapWithDefaultsAndOneLineErrors() {
+        Map<String, Object> ok = new java.util.HashMap<>(Map.of("command", "gw", "args", new String[] {"--port=${port}"},
+                "port", 8080, "restart_strategy", "blue-green", "restart_alternatePort", 8081,
+                "readiness_type", "tcp"));
+        SupervisorConfig c = ConfigMapper.map(cfg(ok), "gw", null);
+        assertEquals(8081, c.blueGreen().orElseThrow().alternatePort());
+        assertEquals(Duration.ofSeconds(1), c.blueGreen().orElseThrow().drain());
+        assertEquals(List.of("gw", "--port=8081"), c.forPort(8081).command());
+        assertTrue(ConfigMapper.map(cfg(Map.of("command", "gw")), "gw", null).blueGreen().isEmpty(), "stop-start by default");
+
+        Map<String, Object> noAlt = new java.util.HashMap<>(ok);
+        noAlt.remove("restart_alternatePort");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConfigMapper.map(cfg(noAlt), "gw", null))
+                .getMessage().startsWith("restart.alternatePort:"));
+        Map<String, Object> same = new java.util.HashMap<>(ok);
+        same.put("restart_alternatePort", 8080);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConfigMapper.map(cfg(same), "gw", null))
+                .getMessage().startsWith("restart.alternatePort:"));
+        Map<String, Object> noPlaceholder = new java.util.HashMap<>(ok);
+        noPlaceholder.put("args", new String[] {"--port=8080"});
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConfigMapper.map(cfg(noPlaceholder), "gw", null))
+                .getMessage().contains("${port}"));
+        Map<String, Object> envPlaceholder = new java.util.HashMap<>(noPlaceholder);
+        envPlaceholder.put("env", new String[] {"GW_PORT=${port}"});
+        assertEquals("8081", ConfigMapper.map(cfg(envPlaceholder), "gw", null).forPort(8081).env().get("GW_PORT"));
+        Map<String, Object> noReadiness = new java.util.HashMap<>(ok);
+        noReadiness.remove("readiness_type");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConfigMapper.map(cfg(noReadiness), "gw", null))
+                .getMessage().startsWith("readiness.type:"));
+        Map<String, Object> typo = new java.util.HashMap<>(ok);
+        typo.put("restart_strategy", "green-blue");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConfigMapper.map(cfg(typo), "gw", null))
+                .getMessage().startsWith("restart.strategy:"));
+    }
+
+    @Test
+    void statusShowsTheActivePortAndTheSwitches() {
+        LifecycleStatus s = new LifecycleStatus("gw", LifecycleState.SWITCHING, 4, OptionalLong.of(4242),
+                Optional.of(Duration.ofSeconds(75)), 1, OptionalInt.empty(), Optional.empty(), Optional.empty(), List.of(),
+                Optional.empty(), Instant.parse("2026-11-23T10:00:00Z"), Optional.of(new dev.meshwork.api.lifecycle.BlueGreenStatus(
+                        "green", 8081, 8080, OptionalLong.of(4343), 3, 1, Optional.of("not ready within 30000 ms"))));
+        String text = GatewayCommands.describe(s);
+        assertTrue(text.contains("blue/green active port 8081 (green), standby 8080"), text);
+        assertTrue(text.contains("switching: new pid 4343 starting on port 8080"), text);
+        assertTrue(text.contains("switches  3 done, 1 failed"), text);
+        assertTrue(text.contains("last failed switch not ready within 30000 ms"), text);
+    }
+
     private static LifecycleController fake(String name, LifecycleState state) {
         LifecycleStatus s = new LifecycleStatus(name, state, 3, OptionalLong.of(4242), Optional.of(Duration.ofSeconds(75)), 2,
                 OptionalInt.of(1), Optional.empty(), Optional.of("exited: exit code 1"), List.of("fatal: x"),

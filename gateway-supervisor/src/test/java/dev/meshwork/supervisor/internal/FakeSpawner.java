@@ -15,6 +15,8 @@ final class FakeSpawner implements Spawner {
 
     final List<FakeProcess> spawned = new CopyOnWriteArrayList<>();
     final List<Long> adopted = new ArrayList<>();
+    /** The (port-resolved) configuration of each spawn, in order. */
+    final List<SupervisorConfig> configs = new CopyOnWriteArrayList<>();
     private long nextPid = 1000;
     boolean failSpawn;
     /** Whether processes ignore SIGTERM (they then need SIGKILL). */
@@ -26,6 +28,7 @@ final class FakeSpawner implements Spawner {
             throw new IOException("No such file or directory");
         }
         FakeProcess p = new FakeProcess(nextPid++, epoch, ignoreTerm, false);
+        configs.add(config);
         spawned.add(p);
         return p;
     }

@@ -210,7 +210,7 @@ class GatewaySupervisorTest {
                 0, config.readiness(), config.readinessRetry(), config.heartbeat(), config.heartbeatInterval(),
                 config.heartbeatMisses(), config.backoff(), config.stableAfter(), config.governorMax(),
                 config.governorWindow(), config.slowRetry(), java.util.Set.of(78, 64), Optional.empty(),
-                config.reloadVerify(), config.stopGrace(), config.debounce(), config.output(), null);
+                config.reloadVerify(), config.stopGrace(), config.debounce(), config.output(), null, Optional.empty());
         startAndBecomeReady();
         spawner.last().exitWith(64);
         assertEquals(FAILED, state());

@@ -23,4 +23,14 @@ class TransitionsTest {
             }
         }
     }
+
+    @Test
+    void switchingIsEnteredFromALiveGatewayAndLeftToEveryOutcome() {
+        for (LifecycleState s : LifecycleState.values()) {
+            boolean live = s == LifecycleState.RUNNING || s == LifecycleState.DEGRADED;
+            assertEquals(live, Transitions.allowed(s, LifecycleState.SWITCHING), "blue/green restart from " + s);
+        }
+        assertEquals(Set.of(LifecycleState.RUNNING, LifecycleState.DEGRADED, LifecycleState.STARTING, LifecycleState.STOPPING),
+                Transitions.from(LifecycleState.SWITCHING));
+    }
 }
