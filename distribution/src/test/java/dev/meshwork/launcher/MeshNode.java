@@ -29,6 +29,10 @@ final class MeshNode implements AutoCloseable {
     final int consolePort;
     private NodeProcess process;
     private String publicKey;
+    /** Ports peers dial (proxies in front of {@link #meshPorts}, if any); the listen ports otherwise. */
+    private int[] advertisedPorts;
+    /** More configuration sections appended to the file as they are (e.g. {@code gateways:}). */
+    private String extraYaml = "";
 
     MeshNode(String id, Path root, int channels) throws IOException {
         this.id = id;
@@ -38,6 +42,7 @@ final class MeshNode implements AutoCloseable {
             meshPorts[i] = freePort();
         }
         this.consolePort = freePort();
+        this.advertisedPorts = meshPorts;
     }
 
     static int freePort() throws IOException {
@@ -46,19 +51,34 @@ final class MeshNode implements AutoCloseable {
         }
     }
 
+    /** The URLs peers dial to reach this node. */
     List<String> urls() {
+        return urls(advertisedPorts);
+    }
+
+    private static List<String> urls(int[] ports) {
         List<String> urls = new ArrayList<>();
-        for (int port : meshPorts) {
+        for (int port : ports) {
             urls.add("ws://127.0.0.1:" + port + "/mesh");
         }
         return urls;
+    }
+
+    /** Peers will dial these ports (e.g. proxies in front of the listen ports) instead of the listen ports. */
+    void advertise(int... ports) {
+        this.advertisedPorts = ports.clone();
+    }
+
+    /** Sections appended verbatim to the configuration file by the next {@link #configure}. */
+    void extraYaml(String yaml) {
+        this.extraYaml = yaml;
     }
 
     /** Writes the node's configuration: its listeners, console, and the given peers. */
     void configure(List<MeshNode> peers) throws IOException {
         StringBuilder yaml = new StringBuilder();
         yaml.append("node:\n  id: ").append(id).append("\n  listen:\n");
-        for (String url : urls()) {
+        for (String url : urls(meshPorts)) {
             yaml.append("    - \"").append(url).append("\"\n");
         }
         yaml.append("console:\n  port: ").append(consolePort).append('\n');
@@ -72,6 +92,7 @@ final class MeshNode implements AutoCloseable {
                 yaml.append("    publicKey: ").append(peer.publicKey()).append('\n');
             }
         }
+        yaml.append(extraYaml);
         Files.writeString(config(), yaml.toString());
     }
 
@@ -79,9 +100,11 @@ final class MeshNode implements AutoCloseable {
         return dir.resolve("node.yaml");
     }
 
-    void start(Path java) throws Exception {
-        process = NodeProcess.start(java, dir, "--config", config().toString());
-        process.awaitStdout(l -> l.startsWith("Meshwork node " + id + " listening"), Duration.ofSeconds(30));
+    void start(Path java, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", config().toString()));
+        args.addAll(List.of(extraArgs));
+        process = NodeProcess.start(java, dir, args.toArray(String[]::new));
+        process.awaitStdout(l -> l.contains("Meshwork node " + id + " listening"), Duration.ofSeconds(30));
         if (publicKey == null) {
             publicKey = field(status(), "publicKey");
         }
@@ -109,6 +132,14 @@ final class MeshNode implements AutoCloseable {
                 throw new AssertionError(id + " exited with " + code);
             }
         }
+    }
+
+    /** The running launcher process, for tests that talk to its stdin (the shell) or signal it. */
+    NodeProcess process() {
+        if (process == null) {
+            throw new IllegalStateException(id + " is not running");
+        }
+        return process;
     }
 
     /** SIGKILL: no clean shutdown, as a crash. */
