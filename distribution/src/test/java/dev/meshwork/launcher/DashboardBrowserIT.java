@@ -97,7 +97,13 @@ class DashboardBrowserIT {
         MeshNode alpha = node("alpha");
         MeshNode beta = node("beta");
         MeshNode gamma = node("gamma");
-        alpha.extraYaml("gateways:\n  sleeper:\n    command: /bin/sleep\n    args: [\"300\"]\n");
+        // A node restarted with health state waits for its neighbours' answer before it records
+        // (see OwnLogState); a digest sent before a neighbour's health handler was registered is
+        // only repeated by anti-entropy, every 30 s by default: shorten it for the test.
+        String health = "health:\n  antiEntropyIntervalSeconds: 2\n";
+        beta.extraYaml(health);
+        gamma.extraYaml(health);
+        alpha.extraYaml(health + "gateways:\n  sleeper:\n    command: /bin/sleep\n    args: [\"300\"]\n");
         for (MeshNode node : nodes) {
             node.createIdentity(JAVA);
         }
@@ -126,14 +132,20 @@ class DashboardBrowserIT {
                 () -> probe(beta)[1] >= BEFORE + DURING);
         Await.until("alpha's outbox has all " + (BEFORE + DURING) + " acknowledged", Duration.ofSeconds(30),
                 () -> outboxDone(alpha) == BEFORE + DURING);
-        Await.until("alpha's health view has alpha seeing beta directly", Duration.ofSeconds(30),
-                () -> status(alpha).contains("\"observer\":\"alpha\",\"subject\":\"beta\",\"reachability\":\"direct\""));
+        try {
+            Await.until("alpha's health view has alpha seeing beta directly", Duration.ofSeconds(30),
+                    () -> status(alpha).contains("\"observer\":\"alpha\",\"subject\":\"beta\",\"reachability\":\"direct\""));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; alpha's status: " + status(alpha) + "\nalpha's stderr:\n"
+                    + String.join("\n", alpha.process().stderr()), e);
+        }
         String activeNow = activeChannel(alpha, "beta").orElseThrow();
         long[] delivered = probe(beta);
         assertEquals(delivered[1], delivered[0], "nothing reached beta's handler twice");
 
         long started = System.nanoTime();
         Map<String, Object> page = loadDashboard(alpha);
+        System.out.println("froze " + frozenUri + ", alpha moved beta's traffic to " + activeNow);
         System.out.println("dashboard screenshot: " + SCREENSHOT + " (browser run " + (System.nanoTime() - started) / 1_000_000 + " ms)");
 
         assertEquals(List.of(), page.get("consoleErrors"), "the page ran without script errors");
@@ -141,7 +153,7 @@ class DashboardBrowserIT {
         assertTrue(String.valueOf(page.get("conn")).startsWith("live"), "the page is updated live: " + page.get("conn"));
 
         List<Map<String, Object>> betaRows = rows(page, "peers", "peer", "beta");
-        assertEquals(2, betaRows.size(), "one row per channel to beta: " + betaRows);
+        assertTrue(betaRows.size() >= 2, "one row per channel to beta (two outbound, and any inbound): " + betaRows);
         assertEquals("UP", betaRows.get(0).get("state"), "beta is still up: " + betaRows);
         assertTrue(Integer.parseInt(String.valueOf(betaRows.get(0).get("failovers"))) >= 1, "the failover is counted: " + betaRows);
         List<String> active = betaRows.stream().map(r -> String.valueOf(r.get("channel")))

@@ -106,6 +106,10 @@ final class NodeProcess implements AutoCloseable {
         process.getOutputStream().close();
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }
