@@ -30,7 +30,7 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The dashboard in a real browser: three packaged nodes as processes, each listening on two
  * ports behind proxies the test can freeze; alpha's active channel to beta is black-holed, alpha
- * fails over, and Debian's headless Chromium (driven by playwright-core from npm through
+ * fails over to its standby channel, and Debian's headless Chromium (driven by playwright-core from npm through
  * {@code src/test/browser/dashboard.cjs}) loads alpha's dashboard and reports what the page shows,
  * read from the DOM after the live update rendered it. A full-page screenshot is written to
  * {@code target/dashboard-after-failover.png}.
@@ -107,11 +107,12 @@ class DashboardBrowserIT {
         for (MeshNode node : nodes) {
             node.createIdentity(JAVA);
         }
-        for (MeshNode node : nodes) {
-            List<MeshNode> peers = new ArrayList<>(nodes);
-            peers.remove(node);
-            node.configure(peers);
-        }
+        // beta accepts alpha by key but never dials it: every channel between the two is alpha's,
+        // through beta's proxies, so the frozen one stays in alpha's view, failing to reconnect.
+        alpha.configure(List.of(beta, gamma));
+        beta.trust(alpha);
+        beta.configure(List.of(gamma));
+        gamma.configure(List.of(alpha, beta));
         for (MeshNode node : nodes) {
             node.start(JAVA);
         }
@@ -153,7 +154,7 @@ class DashboardBrowserIT {
         assertTrue(String.valueOf(page.get("conn")).startsWith("live"), "the page is updated live: " + page.get("conn"));
 
         List<Map<String, Object>> betaRows = rows(page, "peers", "peer", "beta");
-        assertTrue(betaRows.size() >= 2, "one row per channel to beta (two outbound, and any inbound): " + betaRows);
+        assertEquals(2, betaRows.size(), "one row per channel alpha opened to beta: " + betaRows);
         assertEquals("UP", betaRows.get(0).get("state"), "beta is still up: " + betaRows);
         assertTrue(Integer.parseInt(String.valueOf(betaRows.get(0).get("failovers"))) >= 1, "the failover is counted: " + betaRows);
         List<String> active = betaRows.stream().map(r -> String.valueOf(r.get("channel")))
@@ -163,8 +164,12 @@ class DashboardBrowserIT {
         assertFalse(active.get(0).startsWith(frozenUri), "the frozen channel is no longer active: " + active);
         assertEquals("OPEN", betaRows.stream().filter(r -> String.valueOf(r.get("channel")).endsWith("◀ active"))
                 .findFirst().orElseThrow().get("channel state"), "the active channel is open: " + betaRows);
+        Map<String, Object> frozen = betaRows.stream().filter(r -> frozenUri.equals(r.get("channel"))).findFirst()
+                .orElseThrow(() -> new AssertionError("the frozen channel is still listed, inactive: " + betaRows));
+        assertNotEquals("OPEN", frozen.get("channel state"), "the frozen channel is not open: " + frozen);
+        assertFalse(String.valueOf(frozen.get("last error")).isBlank(), "and says why: " + frozen);
         List<Map<String, Object>> gammaRows = rows(page, "peers", "peer", "gamma");
-        assertEquals("UP", gammaRows.get(0).get("state"), "gamma is untouched: " + gammaRows);
+        assertEquals("UP", gammaRows.get(0).get("state"), "gamma is still up: " + gammaRows);
 
         String outbox = String.valueOf(page.get("outbox"));
         List<String> parts = Arrays.asList(outbox.split(" · "));

@@ -33,6 +33,8 @@ final class MeshNode implements AutoCloseable {
     private int[] advertisedPorts;
     /** More configuration sections appended to the file as they are (e.g. {@code gateways:}). */
     private String extraYaml = "";
+    /** Nodes this one accepts by key (node.trustedKeys) without dialling them. */
+    private List<MeshNode> trusted = List.of();
 
     MeshNode(String id, Path root, int channels) throws IOException {
         this.id = id;
@@ -69,6 +71,14 @@ final class MeshNode implements AutoCloseable {
         this.advertisedPorts = ports.clone();
     }
 
+    /**
+     * Trust these nodes' keys without configuring them as peers: they may dial this node, it
+     * never dials them (so every channel between the two is opened by the other side).
+     */
+    void trust(MeshNode... nodes) {
+        this.trusted = List.of(nodes);
+    }
+
     /** Sections appended verbatim to the configuration file by the next {@link #configure}. */
     void extraYaml(String yaml) {
         this.extraYaml = yaml;
@@ -80,6 +90,12 @@ final class MeshNode implements AutoCloseable {
         yaml.append("node:\n  id: ").append(id).append("\n  listen:\n");
         for (String url : urls(meshPorts)) {
             yaml.append("    - \"").append(url).append("\"\n");
+        }
+        if (!trusted.isEmpty()) {
+            yaml.append("  trustedKeys:\n");
+            for (MeshNode node : trusted) {
+                yaml.append("    - ").append(node.publicKey()).append('\n');
+            }
         }
         yaml.append("console:\n  port: ").append(consolePort).append('\n');
         if (!peers.isEmpty()) {
