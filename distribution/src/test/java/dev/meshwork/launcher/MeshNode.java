@@ -29,6 +29,12 @@ final class MeshNode implements AutoCloseable {
     final int consolePort;
     private NodeProcess process;
     private String publicKey;
+    /** Ports peers dial (proxies in front of {@link #meshPorts}, if any); the listen ports otherwise. */
+    private int[] advertisedPorts;
+    /** More configuration sections appended to the file as they are (e.g. {@code gateways:}). */
+    private String extraYaml = "";
+    /** Nodes this one accepts by key (node.trustedKeys) without dialling them. */
+    private List<MeshNode> trusted = List.of();
 
     MeshNode(String id, Path root, int channels) throws IOException {
         this.id = id;
@@ -38,6 +44,7 @@ final class MeshNode implements AutoCloseable {
             meshPorts[i] = freePort();
         }
         this.consolePort = freePort();
+        this.advertisedPorts = meshPorts;
     }
 
     static int freePort() throws IOException {
@@ -46,20 +53,49 @@ final class MeshNode implements AutoCloseable {
         }
     }
 
+    /** The URLs peers dial to reach this node. */
     List<String> urls() {
+        return urls(advertisedPorts);
+    }
+
+    private static List<String> urls(int[] ports) {
         List<String> urls = new ArrayList<>();
-        for (int port : meshPorts) {
+        for (int port : ports) {
             urls.add("ws://127.0.0.1:" + port + "/mesh");
         }
         return urls;
+    }
+
+    /** Peers will dial these ports (e.g. proxies in front of the listen ports) instead of the listen ports. */
+    void advertise(int... ports) {
+        this.advertisedPorts = ports.clone();
+    }
+
+    /**
+     * Trust these nodes' keys without configuring them as peers: they may dial this node, it
+     * never dials them (so every channel between the two is opened by the other side).
+     */
+    void trust(MeshNode... nodes) {
+        this.trusted = List.of(nodes);
+    }
+
+    /** Sections appended verbatim to the configuration file by the next {@link #configure}. */
+    void extraYaml(String yaml) {
+        this.extraYaml = yaml;
     }
 
     /** Writes the node's configuration: its listeners, console, and the given peers. */
     void configure(List<MeshNode> peers) throws IOException {
         StringBuilder yaml = new StringBuilder();
         yaml.append("node:\n  id: ").append(id).append("\n  listen:\n");
-        for (String url : urls()) {
+        for (String url : urls(meshPorts)) {
             yaml.append("    - \"").append(url).append("\"\n");
+        }
+        if (!trusted.isEmpty()) {
+            yaml.append("  trustedKeys:\n");
+            for (MeshNode node : trusted) {
+                yaml.append("    - ").append(node.publicKey()).append('\n');
+            }
         }
         yaml.append("console:\n  port: ").append(consolePort).append('\n');
         if (!peers.isEmpty()) {
@@ -72,6 +108,7 @@ final class MeshNode implements AutoCloseable {
                 yaml.append("    publicKey: ").append(peer.publicKey()).append('\n');
             }
         }
+        yaml.append(extraYaml);
         Files.writeString(config(), yaml.toString());
     }
 
@@ -79,9 +116,11 @@ final class MeshNode implements AutoCloseable {
         return dir.resolve("node.yaml");
     }
 
-    void start(Path java) throws Exception {
-        process = NodeProcess.start(java, dir, "--config", config().toString());
-        process.awaitStdout(l -> l.startsWith("Meshwork node " + id + " listening"), Duration.ofSeconds(30));
+    void start(Path java, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", config().toString()));
+        args.addAll(List.of(extraArgs));
+        process = NodeProcess.start(java, dir, args.toArray(String[]::new));
+        process.awaitStdout(l -> l.contains("Meshwork node " + id + " listening"), Duration.ofSeconds(30));
         if (publicKey == null) {
             publicKey = field(status(), "publicKey");
         }
@@ -109,6 +148,14 @@ final class MeshNode implements AutoCloseable {
                 throw new AssertionError(id + " exited with " + code);
             }
         }
+    }
+
+    /** The running launcher process, for tests that talk to its stdin (the shell) or signal it. */
+    NodeProcess process() {
+        if (process == null) {
+            throw new IllegalStateException(id + " is not running");
+        }
+        return process;
     }
 
     /** SIGKILL: no clean shutdown, as a crash. */

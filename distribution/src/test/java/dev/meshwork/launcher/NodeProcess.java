@@ -94,6 +94,26 @@ final class NodeProcess implements AutoCloseable {
         return true;
     }
 
+    /** Writes one line to the process's stdin (e.g. a shell command). */
+    void writeLine(String line) throws IOException {
+        java.io.OutputStream in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
+    /** Closes the process's stdin: end of input. */
+    void closeStdin() throws IOException {
+        process.getOutputStream().close();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Sends SIGTERM and waits for the exit code. */
     int terminate(Duration timeout) throws InterruptedException {
         process.destroy();

@@ -13,8 +13,12 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-/** Gogo commands {@code mesh:health} and {@code mesh:timeline NODE}. */
-@Component(service = HealthCommands.class, property = {"osgi.command.scope=mesh", "osgi.command.function=health",
+/**
+ * Gogo commands {@code health:view} and {@code health:timeline NODE}, in the {@code health:}
+ * scope beside {@code mesh:*}, {@code outbox:*} and {@code gateway:*}. The older names
+ * {@code mesh:health} and {@code mesh:timeline} still work through {@link MeshHealthAliases}.
+ */
+@Component(service = HealthCommands.class, property = {"osgi.command.scope=health", "osgi.command.function=view",
         "osgi.command.function=timeline"})
 public final class HealthCommands {
 
@@ -26,7 +30,7 @@ public final class HealthCommands {
     }
 
     /** Every node: best reachability, who sees it how, last seen, started, uptime over a day. */
-    public String health() {
+    public String view() {
         StringBuilder sb = new StringBuilder(String.format("%-20s %-8s %-24s %-24s %-7s %s%n", "NODE", "BEST", "LAST SEEN",
                 "STARTED", "UP 24H", "SEEN BY"));
         for (NodeId n : view.nodes()) {
