@@ -35,7 +35,7 @@ public @interface TransportConfig {
     @AttributeDefinition(description = "Write buffer high water mark in bytes: a connection turns unwritable above it.")
     int writeBufferHighWaterMark() default 256 * 1024;
 
-    @AttributeDefinition(description = "Negotiate permessage-deflate compression (off by default).")
+    @AttributeDefinition(description = "Negotiate permessage-deflate compression (off by default). Inflated messages are held to maxFrameBytes as they inflate.")
     boolean permessageDeflate() default false;
 
     @AttributeDefinition(description = "WebSocket subprotocol offered by clients and selected by servers; empty for none.")

@@ -47,6 +47,11 @@ public record WsSettings(int eventLoopThreads, boolean nativeTransport, int maxF
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(Path.of(value.trim()));
     }
 
+    public WsSettings withPermessageDeflate(boolean on) {
+        return new WsSettings(eventLoopThreads, nativeTransport, maxFrameBytes, pingInterval, staleThreshold, connectTimeout,
+                handshakeTimeout, lowWaterMark, highWaterMark, on, subprotocol, tls, version);
+    }
+
     public WsSettings withMaxFrameBytes(int bytes) {
         return new WsSettings(eventLoopThreads, nativeTransport, bytes, pingInterval, staleThreshold, connectTimeout,
                 handshakeTimeout, lowWaterMark, highWaterMark, permessageDeflate, subprotocol, tls, version);

@@ -30,8 +30,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
-import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketClientCompressionHandler;
-import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketServerCompressionHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -199,7 +197,7 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
         p.addLast("upgrade-deadline", new UpgradeDeadlineHandler(settings.handshakeTimeout().toMillis(), context));
         p.addLast("http-status", new HttpStatusHandler(this::statusJson, context, path));
         if (settings.permessageDeflate()) {
-            p.addLast("deflate", new WebSocketServerCompressionHandler());
+            p.addLast("deflate", BoundedDeflate.serverHandler(settings.maxFrameBytes()));
         }
         WebSocketServerProtocolConfig config = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(path)
@@ -378,7 +376,7 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
         p.addLast("http-codec", new HttpClientCodec(4096, 8192, 8192));
         p.addLast("http-aggregator", new HttpObjectAggregator(8192));
         if (settings.permessageDeflate()) {
-            p.addLast("deflate", WebSocketClientCompressionHandler.INSTANCE);
+            p.addLast("deflate", BoundedDeflate.clientHandler(settings.maxFrameBytes()));
         }
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
                 .webSocketUri(uri)

@@ -29,10 +29,15 @@ final class RawWsClient implements AutoCloseable {
 
     /** Sends the upgrade request and returns the response head. */
     String upgrade(String path, String subprotocol) throws IOException {
+        return upgrade(path, subprotocol, "");
+    }
+
+    /** Sends the upgrade request with extra header lines (each ending in CRLF) and returns the response head. */
+    String upgrade(String path, String subprotocol, String extraHeaders) throws IOException {
         String key = Base64.getEncoder().encodeToString("0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
         String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
-                + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + "\r\n";
+                + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + extraHeaders + "\r\n";
         writeRaw(request.getBytes(StandardCharsets.US_ASCII));
         return readHead();
     }
