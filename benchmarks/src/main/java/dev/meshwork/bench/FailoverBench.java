@@ -17,14 +17,14 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import dev.meshwork.bench.failover.BlackholeProxy;
+import dev.meshwork.testkit.FreezableProxy;
 
 /**
  * {@code ./bench failover [TRIALS] [BUSY_SECONDS]}: the router's failover, measured between
  * processes on loopback.
  *
  * <p>Node b (a process) listens on two ports; node a (a process) streams acknowledged messages
- * to b through two freezable TCP proxies ({@link BlackholeProxy}, in this harness process: the third process), one per
+ * to b through two freezable TCP proxies ({@link FreezableProxy}, in this harness process: the third process), one per
  * URL of b. A trial black-holes the proxy of a's active channel (frozen: no data, no FIN, no RST)
  * and measures until an ack arrives over the other channel; then the proxy is restored and a
  * re-establishes its standby. Then clean closes, then a run with both cores saturated by another
@@ -104,8 +104,8 @@ public final class FailoverBench {
         int b2 = freePort();
         int x1 = freePort();
         int x2 = freePort();
-        BlackholeProxy p1 = new BlackholeProxy(x1, b1);
-        BlackholeProxy p2 = new BlackholeProxy(x2, b2);
+        FreezableProxy p1 = new FreezableProxy(x1, b1);
+        FreezableProxy p2 = new FreezableProxy(x2, b2);
         String u1 = "ws://127.0.0.1:" + x1 + "/mesh";
         String u2 = "ws://127.0.0.1:" + x2 + "/mesh";
         Child nb = new Child(java("b", dir.resolve("b").toString(), a.publicKeyBase64(), "" + b1, "" + b2));
@@ -120,7 +120,7 @@ public final class FailoverBench {
             List<Long> blackhole = new ArrayList<>();
             System.out.printf("%-10s %-6s %-40s %10s%n", "trial", "kind", "black-holed", "ms");
             for (int i = 1; i <= trials; i++) {
-                BlackholeProxy victim = activeProxy(na, u1, p1, p2);
+                FreezableProxy victim = activeProxy(na, u1, p1, p2);
                 na.lines.clear();
                 long t0 = System.nanoTime();
                 victim.freeze();
@@ -129,13 +129,13 @@ public final class FailoverBench {
                 blackhole.add(ms);
                 System.out.printf("%-10d %-6s %-40s %10d%n", i, "black", victim == p1 ? u1 : u2, ms);
                 victim.closeAllPairs();
-                victim.unfreeze();
+                victim.thaw();
                 awaitOpen(na, 2, 60_000);
                 Thread.sleep(2000); // let the new standby settle before the next trial
             }
             List<Long> clean = new ArrayList<>();
             for (int i = 1; i <= 5; i++) {
-                BlackholeProxy victim = activeProxy(na, u1, p1, p2);
+                FreezableProxy victim = activeProxy(na, u1, p1, p2);
                 na.lines.clear();
                 long t0 = System.nanoTime();
                 victim.closeAllPairs();
@@ -209,7 +209,7 @@ public final class FailoverBench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
     }
 
-    private static BlackholeProxy activeProxy(Child a, String u1, BlackholeProxy p1, BlackholeProxy p2) throws InterruptedException {
+    private static FreezableProxy activeProxy(Child a, String u1, FreezableProxy p1, FreezableProxy p2) throws InterruptedException {
         String status = a.ask("STATUS", "STATUS");
         return status.contains("active=" + u1) ? p1 : p2;
     }

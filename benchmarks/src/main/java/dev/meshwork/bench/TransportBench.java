@@ -321,37 +321,46 @@ public final class TransportBench {
         }
     }
 
+    /** A bare Netty WebSocket client (no Meshwork code) on {@code group}; {@code ready} completes after the upgrade. */
+    static Channel nettyClient(EventLoopGroup group, int port, CompletableFuture<Void> ready,
+            java.util.function.BiConsumer<ChannelHandlerContext, WebSocketFrame> onFrame) throws InterruptedException {
+        URI uri = URI.create("ws://127.0.0.1:" + port + "/bench");
+        return new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
+                .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(65536),
+                                new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
+                                        WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
+                                new SimpleChannelInboundHandler<WebSocketFrame>() {
+                                    @Override
+                                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                        if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                                            ready.complete(null);
+                                        }
+                                    }
+
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
+                                        onFrame.accept(ctx, f);
+                                    }
+                                });
+                    }
+                }).connect("127.0.0.1", port).sync().channel();
+    }
+
     static double nettyStream(int port, int count) throws Exception {
         EventLoopGroup group = new EpollEventLoopGroup(1);
         try {
             CompletableFuture<Long> done = new CompletableFuture<>();
             CompletableFuture<Void> ready = new CompletableFuture<>();
-            URI uri = URI.create("ws://127.0.0.1:" + port + "/bench");
-            Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                    .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel c) {
-                            c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(65536),
-                                    new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
-                                            WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
-                                    new SimpleChannelInboundHandler<WebSocketFrame>() {
-                                        @Override
-                                        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                                            if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
-                                                ready.complete(null);
-                                            }
-                                        }
-
-                                        @Override
-                                        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
-                                            if (f instanceof TextWebSocketFrame t) {
-                                                done.complete(Long.parseLong(t.text()));
-                                            }
-                                        }
-                                    });
-                        }
-                    }).connect("127.0.0.1", port).sync().channel();
+            Channel ch = nettyClient(group, port, ready, (ctx, f) -> {
+                if (f instanceof TextWebSocketFrame t) {
+                    done.complete(Long.parseLong(t.text()));
+                }
+            });
             ready.get(10, TimeUnit.SECONDS);
             byte[] payload = frame("s").toByteArray(); // same bytes on the wire as the Meshwork frame
             long start = System.nanoTime();
@@ -494,38 +503,17 @@ public final class TransportBench {
             AtomicLong total = new AtomicLong();
             long[] end = {Long.MAX_VALUE};
             byte[] payload = frame("e").toByteArray();
-            URI uri = URI.create("ws://127.0.0.1:" + port + "/bench");
             List<Channel> channels = new ArrayList<>();
             List<CompletableFuture<Void>> readies = new ArrayList<>();
             for (int i = 0; i < connections; i++) {
                 CompletableFuture<Void> ready = new CompletableFuture<>();
                 readies.add(ready);
-                channels.add(new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                        .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel c) {
-                                c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(65536),
-                                        new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
-                                                WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
-                                        new SimpleChannelInboundHandler<WebSocketFrame>() {
-                                            @Override
-                                            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                                                if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
-                                                    ready.complete(null);
-                                                }
-                                            }
-
-                                            @Override
-                                            protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
-                                                total.incrementAndGet();
-                                                if (System.nanoTime() < end[0]) {
-                                                    ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)), ctx.voidPromise());
-                                                }
-                                            }
-                                        });
-                            }
-                        }).connect("127.0.0.1", port).sync().channel());
+                channels.add(nettyClient(group, port, ready, (ctx, f) -> {
+                    total.incrementAndGet();
+                    if (System.nanoTime() < end[0]) {
+                        ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)), ctx.voidPromise());
+                    }
+                }));
             }
             CompletableFuture.allOf(readies.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
             long start = System.nanoTime();

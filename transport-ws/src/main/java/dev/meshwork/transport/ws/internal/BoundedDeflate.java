@@ -42,7 +42,7 @@ final class BoundedDeflate {
         PerMessageDeflateServerExtensionHandshaker netty = new PerMessageDeflateServerExtensionHandshaker();
         return new WebSocketServerExtensionHandler(data -> {
             WebSocketServerExtension negotiated = netty.handshakeExtension(data);
-            return negotiated == null ? null : new ServerExtension(negotiated, maxMessageBytes);
+            return negotiated == null ? null : new Bounded(negotiated, maxMessageBytes);
         });
     }
 
@@ -57,12 +57,13 @@ final class BoundedDeflate {
             @Override
             public WebSocketClientExtension handshakeExtension(WebSocketExtensionData data) {
                 WebSocketClientExtension negotiated = netty.handshakeExtension(data);
-                return negotiated == null ? null : new ClientExtension(negotiated, maxMessageBytes);
+                return negotiated == null ? null : new Bounded(negotiated, maxMessageBytes);
             }
         });
     }
 
-    private record ServerExtension(WebSocketServerExtension netty, int max) implements WebSocketServerExtension {
+    /** Netty's negotiated extension with our decoder in place of its own; serves as either side's. */
+    private record Bounded(WebSocketExtension netty, int max) implements WebSocketServerExtension, WebSocketClientExtension {
         @Override
         public int rsv() {
             return netty.rsv();
@@ -80,24 +81,7 @@ final class BoundedDeflate {
 
         @Override
         public WebSocketExtensionData newReponseData() {
-            return netty.newReponseData();
-        }
-    }
-
-    private record ClientExtension(WebSocketClientExtension netty, int max) implements WebSocketClientExtension {
-        @Override
-        public int rsv() {
-            return netty.rsv();
-        }
-
-        @Override
-        public WebSocketExtensionEncoder newExtensionEncoder() {
-            return netty.newExtensionEncoder();
-        }
-
-        @Override
-        public WebSocketExtensionDecoder newExtensionDecoder() {
-            return new Decoder(max);
+            return ((WebSocketServerExtension) netty).newReponseData();
         }
     }
 

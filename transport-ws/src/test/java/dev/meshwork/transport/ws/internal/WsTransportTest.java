@@ -16,6 +16,7 @@ import dev.meshwork.api.transport.DialOptions;
 import dev.meshwork.api.transport.TransportListener;
 import dev.meshwork.api.wire.Frame;
 import dev.meshwork.testkit.Await;
+import dev.meshwork.testkit.FreezableProxy;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
