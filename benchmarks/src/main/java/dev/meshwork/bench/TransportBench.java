@@ -135,7 +135,8 @@ public final class TransportBench {
     }
 
     static WsSettings settings() {
-        return new WsSettings(1, true, 1 << 20, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(3),
+        // the product's default is one event loop per core (0); -Dbench.ws.threads=1 pins one per side
+        return new WsSettings(Integer.getInteger("bench.ws.threads", 0), true, 1 << 20, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(3),
                 Duration.ofSeconds(10), 256 * 1024, 1024 * 1024, false, "meshwork.v1", WsSettings.TlsSettings.NONE, "bench");
     }
 
@@ -232,7 +233,8 @@ public final class TransportBench {
         static Child start(String kind) throws Exception {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             String cp = System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path"));
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+            List<String> command = new ArrayList<>(List.of(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                    "-Dbench.ws.threads=" + Integer.getInteger("bench.ws.threads", 0)));
             // e.g. -Dbench.child.jvm=-XX:StartFlightRecording=filename=server.jfr to profile the server side
             String extra = System.getProperty("bench.child.jvm", "");
             if (!extra.isBlank()) {
