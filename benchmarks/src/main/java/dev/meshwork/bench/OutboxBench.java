@@ -72,11 +72,14 @@ public final class OutboxBench {
         Path work = Files.createTempDirectory("outbox-bench");
         System.out.println("outbox benchmark in " + work + " (payload " + OutboxBenchChild.PAYLOAD + " B, synchronous=FULL, WAL)");
 
-        double baseline = baseline(work.resolve("baseline.db"), n, 1000);
+        boolean e2eOnly = args.length > 1 && args[1].equals("e2e-only");
+        double baseline = e2eOnly ? 1 : baseline(work.resolve("baseline.db"), n, 1000);
         row("raw JDBC batched inserts (1000/tx, 1 thread)", baseline, "baseline");
+        double[] blocking = {0, 0};
+        if (!e2eOnly) {
         double single = baseline(work.resolve("baseline1.db"), 5_000, 1);
         row("raw JDBC, 1 row/tx (one durable commit each)", single, String.format("%.3f ms per commit", 1000 / single));
-        double[] blocking = enqueue(work.resolve("blocking.db"), n, false);
+        blocking = enqueue(work.resolve("blocking.db"), n, false);
         int matchedBatch = (int) Math.max(1, Math.round(blocking[1]));
         double matched = baseline(work.resolve("baseline-matched.db"), n / 2, matchedBatch);
         row("raw JDBC batched inserts (" + matchedBatch + "/tx, 1 thread)", matched,
@@ -86,6 +89,7 @@ public final class OutboxBench {
         double[] async = enqueue(work.resolve("async.db"), n, true);
         row("outbox enqueueAsync, 16 producers × " + OutboxBenchChild.OUTSTANDING + " outstanding", async[0],
                 String.format("%.2f× baseline (1000/tx)", async[0] / baseline));
+        }
         if (args.length > 1 && args[1].equals("enqueue-only")) {
             System.out.printf("RESULT outbox enqueue_msgs_per_s=%d vs_jdbc=%.2f e2e_msgs_per_s=0 recovery_s=0%n",
                     Math.round(blocking[0]), blocking[0] / baseline);
@@ -107,16 +111,36 @@ public final class OutboxBench {
         try (MeshNode sender = new MeshNode(work.resolve("id-sender"), OutboxBenchChild.SENDER, Set.of(), work.resolve("e2e.db"))) {
             OutboxBenchChild.connect(sender, receiverKey, url);
             waitFor("link up", 30_000, () -> OutboxBenchChild.up(sender));
+            // Both JVMs are fresh: the first run pays for JIT compilation (C2 threads took ~45 % of
+            // both processes' CPU in a cold run), so it is reported apart from the measured run.
+            long w0 = System.nanoTime();
+            OutboxBenchChild.produce(sender.outbox, e2eN, "w");
+            waitFor("warm-up done", 600_000, () -> sender.outbox.deliveredCount() >= e2eN);
+            double cold = e2eN / ((System.nanoTime() - w0) / 1e9);
+            row("end to end, first run (cold JVMs, JIT compiling)", cold, "not the result: see the next line");
             long t0 = System.nanoTime();
+            long cpu0 = selfCpuNanos();
+            receiver.ask("MARK", "MARK");
+            dev.meshwork.bench.outbox.ThreadCpu threads0 = dev.meshwork.bench.outbox.ThreadCpu.now();
+            long childCpu0 = receiver.cpuNanos();
             OutboxBenchChild.produce(sender.outbox, e2eN, "m");
             long produced = System.nanoTime();
-            waitFor("all done", 600_000, () -> sender.outbox.deliveredCount() >= e2eN);
+            waitFor("all done", 600_000, () -> sender.outbox.deliveredCount() >= 2L * e2eN);
             double s = (System.nanoTime() - t0) / 1e9;
             e2eRate = e2eN / s;
+            double senderCpu = (selfCpuNanos() - cpu0) / 1e9;
+            double receiverCpu = (receiver.cpuNanos() - childCpu0) / 1e9;
+            String threadCpu = dev.meshwork.bench.outbox.ThreadCpu.now().since(threads0, e2eN);
+            String receiverThreadCpu = receiver.ask("CPU", "CPU").substring(4);
             String stats = receiver.ask("STATS", "STATS");
-            row("end to end, 2 processes, real Router over WebSocket", e2eRate,
+            row("end to end, 2 processes, real Router over WebSocket (second run)", e2eRate,
                     String.format("enqueue phase %.2f s of %.2f s; receiver: %s", (produced - t0) / 1e9, s, field(stats, "received")
                             + " distinct, " + field(stats, "duplicates") + " duplicates"));
+            System.out.printf("  CPU during the run: sender process %.2f s, receiver process %.2f s, together %.2f of the machine's 2 cores"
+                    + " (%.0f µs of CPU per message)%n", senderCpu, receiverCpu, (senderCpu + receiverCpu) / s,
+                    (senderCpu + receiverCpu) * 1e6 / e2eN);
+            System.out.println("  sender CPU by thread (µs per message): " + threadCpu);
+            System.out.println("  receiver CPU by thread (µs per message): " + receiverThreadCpu);
             System.out.println("  sender router counters: " + sender.core.counters());
             System.out.println("  sender writer: " + sender.outbox.writerCounters() + " " + sender.outbox.writerTimings());
             System.out.println("  receiver: " + stats);
@@ -264,6 +288,11 @@ public final class OutboxBench {
         }
     }
 
+    private static long selfCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -272,7 +301,12 @@ public final class OutboxBench {
 
     private static List<String> java(Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        String extra = System.getProperty("outbox.bench.childJvmArgs", "");
+        if (!extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split(" +")));
+        }
+        cmd.addAll(List.of("-cp",
                 System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path")), main.getName()));
         cmd.addAll(List.of(args));
         return cmd;
@@ -319,6 +353,10 @@ public final class OutboxBench {
         String ask(String command, String prefix) throws InterruptedException {
             in.println(command);
             return await(prefix, 30_000);
+        }
+
+        long cpuNanos() {
+            return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
         }
 
         void kill() throws InterruptedException {

@@ -46,12 +46,19 @@ public final class MeshReceiver {
         });
         node.core.listen(URI.create("ws://127.0.0.1:" + args[2] + "/mesh")).join();
         say("READY");
+        ThreadCpu[] mark = {ThreadCpu.now()};
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
             switch (line) {
                 case "STATS" -> say("STATS received=" + seen.size() + " duplicates=" + duplicates.get()
                         + " inbox=" + node.outbox.inboxCounters().toString().replace(' ', '_')
-                        + " router=" + node.core.counters().toString().replace(' ', '_'));
+                        + " router=" + node.core.counters().toString().replace(' ', '_')
+                        + " writer=" + (node.outbox.writerCounters() + "" + node.outbox.writerTimings()).replace(' ', '_'));
+                case "MARK" -> {
+                    mark[0] = ThreadCpu.now();
+                    say("MARK");
+                }
+                case "CPU" -> say("CPU " + ThreadCpu.now().since(mark[0], seen.size()));
                 case "RESET" -> {
                     seen.clear();
                     duplicates.set(0);

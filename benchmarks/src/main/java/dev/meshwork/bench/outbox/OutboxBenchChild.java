@@ -108,6 +108,7 @@ public final class OutboxBenchChild {
                     });
                 }
                 window.acquireUninterruptibly(OUTSTANDING);
+                ThreadCpu.PRODUCERS.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
             });
             threads[t].start();
         }
