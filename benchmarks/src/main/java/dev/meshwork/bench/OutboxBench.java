@@ -133,7 +133,7 @@ public final class OutboxBench {
             String threadCpu = dev.meshwork.bench.outbox.ThreadCpu.now().since(threads0, e2eN);
             String receiverThreadCpu = receiver.ask("CPU", "CPU").substring(4);
             String stats = receiver.ask("STATS", "STATS");
-            row("end to end, 2 processes, real Router over WebSocket (second run)", e2eRate,
+            row("end to end, 2 processes, real Router, WS (2nd run)", e2eRate,
                     String.format("enqueue phase %.2f s of %.2f s; receiver: %s", (produced - t0) / 1e9, s, field(stats, "received")
                             + " distinct, " + field(stats, "duplicates") + " duplicates"));
             System.out.printf("  CPU during the run: sender process %.2f s, receiver process %.2f s, together %.2f of the machine's 2 cores"
@@ -233,6 +233,7 @@ public final class OutboxBench {
 
     /** Returns {rate, mean ops per commit}. */
     private static double[] enqueue(Path file, int n, boolean async) throws Exception {
+        System.out.println(async ? "  enqueueAsync run:" : "  blocking enqueue run:");
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         try (OutboxService outbox = new OutboxService(OutboxConfig.defaults(file), InstantSource.system(), System::nanoTime, scheduler,
                 () -> ThreadLocalRandom.current().nextDouble())) {
@@ -261,11 +262,11 @@ public final class OutboxBench {
             long commits = Math.max(1, w.get("writer.commits"));
             double perCommit = w.get("writer.ops") / (double) commits;
             Map<String, Long> t = outbox.writerTimings();
-            System.out.printf("  (%d commits, %.1f enqueues per commit; writer thread per commit: ops %.3f ms, commit %.3f ms,"
+            System.out.printf("    (%d commits, %.1f enqueues per commit; writer thread per commit: ops %.3f ms, commit %.3f ms,"
                             + " completing callers %.3f ms, waiting/gathering %.3f ms; wall %.3f ms per commit)%n",
                     commits, perCommit, t.get("nanos.ops") / 1e6 / commits, t.get("nanos.commit") / 1e6 / commits,
                     t.get("nanos.complete") / 1e6 / commits, t.get("nanos.wait") / 1e6 / commits, seconds * 1e3 / commits);
-            StringBuilder hist = new StringBuilder("  batch sizes:");
+            StringBuilder hist = new StringBuilder("    batch sizes:");
             t.forEach((k, v) -> {
                 if (k.startsWith("batch.")) {
                     hist.append(' ').append(k.substring(6)).append(':').append(v);
