@@ -1,16 +1,18 @@
 package dev.meshwork.bench;
 
-import dev.meshwork.testkit.LoopbackLink;
-import dev.meshwork.api.NodeId;
 import dev.meshwork.api.outbox.OutboxRequest;
-import dev.meshwork.api.router.InboundMessage;
-import dev.meshwork.bench.outbox.LocalRouter;
+import dev.meshwork.bench.outbox.MeshNode;
+import dev.meshwork.bench.outbox.MeshReceiver;
 import dev.meshwork.bench.outbox.OutboxBenchChild;
 import dev.meshwork.outbox.sqlite.internal.OutboxConfig;
 import dev.meshwork.outbox.sqlite.internal.OutboxService;
 import dev.meshwork.outbox.sqlite.internal.store.Database;
+import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,35 +22,42 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
 /**
- * {@code ./bench outbox}: the SQLite outbox against raw JDBC on the same machine, in one run.
+ * {@code ./bench outbox [N] [enqueue-only]}: the SQLite outbox against raw JDBC on the same
+ * machine, in one run.
  *
  * <ol>
- *   <li>Baseline: raw JDBC batched inserts (1,000 rows per transaction) into the outbox's own
- *       table, WAL, {@code synchronous=FULL}, one thread.</li>
+ *   <li>Baselines, raw JDBC, one thread, {@code PreparedStatement.addBatch/executeBatch} then
+ *       {@code commit}, into the outbox's own table and indexes (created by the outbox's own
+ *       migration), same row shape (100 B payload, no idempotency key), WAL,
+ *       {@code synchronous=FULL}: (a) 1,000 rows per transaction; (b) as many rows per
+ *       transaction as the outbox's writer achieved with 16 blocking producers; (c) one row per
+ *       transaction (the cost of one durable commit).</li>
  *   <li>Durable enqueue from 16 producers: blocking {@code enqueue} (one call outstanding per
  *       producer), and {@code enqueueAsync} with 64 outstanding per producer. Every call is durable
- *       when it returns or completes.</li>
- *   <li>End to end between two processes: a child JVM enqueues and drains to this JVM's inbox
- *       over a loopback TCP link (a stand-in for the real Router, which is another bundle);
- *       done means the receiver recorded the message in its inbox, the handler ran and the ack
- *       came back and was committed.</li>
- *   <li>Recovery: the child fills 100,000 rows, starts draining and is killed with SIGKILL; a new
- *       child is started and the time from its spawn to the last row done is measured (JVM start
- *       included).</li>
+ *       when it returns or completes. The writer's batch-size histogram and time split are printed.</li>
+ *   <li>End to end between two processes over the real Router ({@code MeshCore}) and the real
+ *       WebSocket transport: this JVM is the sending node (outbox, 16 producers × 64 outstanding),
+ *       a child JVM the receiving node (outbox inbox + a handler); done means the receiver
+ *       recorded the id in its inbox, the handler ran, the ack came back and DONE was committed.</li>
+ *   <li>Recovery: a third process (a sending node) fills 100,000 rows, starts draining to the
+ *       receiver and is killed with SIGKILL; a new sending process is started and the time from
+ *       its spawn to the last row done is measured (JVM start and reconnect included).</li>
  * </ol>
  */
 public final class OutboxBench {
@@ -63,61 +72,132 @@ public final class OutboxBench {
         Path work = Files.createTempDirectory("outbox-bench");
         System.out.println("outbox benchmark in " + work + " (payload " + OutboxBenchChild.PAYLOAD + " B, synchronous=FULL, WAL)");
 
-        double baseline = baseline(work.resolve("baseline.db"), n);
+        boolean e2eOnly = args.length > 1 && args[1].equals("e2e-only");
+        double baseline = e2eOnly ? 1 : baseline(work.resolve("baseline.db"), n, 1000);
         row("raw JDBC batched inserts (1000/tx, 1 thread)", baseline, "baseline");
-        double blocking = enqueue(work.resolve("blocking.db"), n, false);
-        row("outbox enqueue, 16 producers, blocking", blocking, String.format("%.2f× baseline", blocking / baseline));
-        double async = enqueue(work.resolve("async.db"), n, true);
-        row("outbox enqueueAsync, 16 producers × " + OutboxBenchChild.OUTSTANDING + " outstanding", async, String.format("%.2f× baseline", async / baseline));
+        double[] blocking = {0, 0};
+        if (!e2eOnly) {
+        double single = baseline(work.resolve("baseline1.db"), 5_000, 1);
+        row("raw JDBC, 1 row/tx (one durable commit each)", single, String.format("%.3f ms per commit", 1000 / single));
+        blocking = enqueue(work.resolve("blocking.db"), n, false);
+        int matchedBatch = (int) Math.max(1, Math.round(blocking[1]));
+        double matched = baseline(work.resolve("baseline-matched.db"), n / 2, matchedBatch);
+        row("raw JDBC batched inserts (" + matchedBatch + "/tx, 1 thread)", matched,
+                "same rows per commit as the outbox reached");
+        row("outbox enqueue, 16 producers, blocking", blocking[0], String.format("%.2f× baseline (1000/tx), %.2f× baseline (%d/tx)",
+                blocking[0] / baseline, blocking[0] / matched, matchedBatch));
+        double[] async = enqueue(work.resolve("async.db"), n, true);
+        row("outbox enqueueAsync, 16 producers × " + OutboxBenchChild.OUTSTANDING + " outstanding", async[0],
+                String.format("%.2f× baseline (1000/tx)", async[0] / baseline));
+        }
         if (args.length > 1 && args[1].equals("enqueue-only")) {
-            return;
+            System.out.printf("RESULT outbox enqueue_msgs_per_s=%d vs_jdbc=%.2f e2e_msgs_per_s=0 recovery_s=0%n",
+                    Math.round(blocking[0]), blocking[0] / baseline);
+            System.exit(0);
         }
 
-        Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-        OutboxService receiver = new OutboxService(OutboxConfig.defaults(work.resolve("receiver.db")), InstantSource.system(),
-                System::nanoTime, scheduler, () -> ThreadLocalRandom.current().nextDouble());
-        receiver.setRouter(new LocalRouter(OutboxBenchChild.RECEIVER, (InboundMessage m) -> {
-            received.computeIfAbsent(new String(m.payload(), 0, 8, StandardCharsets.ISO_8859_1).trim(), k -> new AtomicInteger())
-                    .incrementAndGet();
-            return CompletableFuture.completedFuture(null);
-        }));
-        LoopbackLink.Server server = new LoopbackLink.Server(OutboxBenchChild.SENDER, receiver.inbox());
+        String receiverKey = Ed25519Identity.loadOrCreate(work.resolve("id-receiver"), Optional.of(OutboxBenchChild.RECEIVER))
+                .publicKeyBase64();
+        String senderKey = Ed25519Identity.loadOrCreate(work.resolve("id-sender"), Optional.of(OutboxBenchChild.SENDER)).publicKeyBase64();
+        String fillerKey = Ed25519Identity.loadOrCreate(work.resolve("id-filler"), Optional.of(dev.meshwork.api.NodeId.of("filler")))
+                .publicKeyBase64();
+        int port = freePort();
+        String url = "ws://127.0.0.1:" + port + "/mesh";
+        Child receiver = new Child(java(MeshReceiver.class, work.resolve("id-receiver").toString(), work.resolve("receiver.db").toString(),
+                Integer.toString(port), senderKey, fillerKey));
+        receiver.await("READY", 60_000);
 
-        Child e2e = spawn("e2e", work.resolve("e2e.db"), server.port(), e2eN);
-        String line = e2e.await("E2E", 300);
-        double e2eRate = e2eN / Double.parseDouble(line.split(" ")[2]);
-        e2e.kill();
-        row("end to end, 2 processes, loopback stand-in link", e2eRate, received.size() + " distinct received");
+        double e2eRate;
+        try (MeshNode sender = new MeshNode(work.resolve("id-sender"), OutboxBenchChild.SENDER, Set.of(), work.resolve("e2e.db"))) {
+            OutboxBenchChild.connect(sender, receiverKey, url);
+            waitFor("link up", 30_000, () -> OutboxBenchChild.up(sender));
+            // Both JVMs are fresh: the first run pays for JIT compilation (C2 threads took ~45 % of
+            // both processes' CPU in a cold run), so it is reported apart from the measured run.
+            long w0 = System.nanoTime();
+            OutboxBenchChild.produce(sender.outbox, e2eN, "w");
+            waitFor("warm-up done", 600_000, () -> sender.outbox.deliveredCount() >= e2eN);
+            double cold = e2eN / ((System.nanoTime() - w0) / 1e9);
+            row("end to end, first run (cold JVMs, JIT compiling)", cold, "not the result: see the next line");
+            long t0 = System.nanoTime();
+            long cpu0 = selfCpuNanos();
+            receiver.ask("MARK", "MARK");
+            dev.meshwork.bench.outbox.ThreadCpu threads0 = dev.meshwork.bench.outbox.ThreadCpu.now();
+            long childCpu0 = receiver.cpuNanos();
+            OutboxBenchChild.produce(sender.outbox, e2eN, "m");
+            long produced = System.nanoTime();
+            waitFor("all done", 600_000, () -> sender.outbox.deliveredCount() >= 2L * e2eN);
+            double s = (System.nanoTime() - t0) / 1e9;
+            e2eRate = e2eN / s;
+            double senderCpu = (selfCpuNanos() - cpu0) / 1e9;
+            double receiverCpu = (receiver.cpuNanos() - childCpu0) / 1e9;
+            String threadCpu = dev.meshwork.bench.outbox.ThreadCpu.now().since(threads0, e2eN);
+            String receiverThreadCpu = receiver.ask("CPU", "CPU").substring(4);
+            String stats = receiver.ask("STATS", "STATS");
+            row("end to end, 2 processes, real Router, WS (2nd run)", e2eRate,
+                    String.format("enqueue phase %.2f s of %.2f s; receiver: %s", (produced - t0) / 1e9, s, field(stats, "received")
+                            + " distinct, " + field(stats, "duplicates") + " duplicates"));
+            System.out.printf("  CPU during the run: sender process %.2f s, receiver process %.2f s, together %.2f of the machine's 2 cores"
+                    + " (%.0f µs of CPU per message)%n", senderCpu, receiverCpu, (senderCpu + receiverCpu) / s,
+                    (senderCpu + receiverCpu) * 1e6 / e2eN);
+            System.out.println("  sender CPU by thread (µs per message): " + threadCpu);
+            System.out.println("  receiver CPU by thread (µs per message): " + receiverThreadCpu);
+            System.out.println("  sender router counters: " + sender.core.counters());
+            System.out.println("  sender writer: " + sender.outbox.writerCounters() + " " + sender.outbox.writerTimings());
+            System.out.println("  receiver: " + stats);
+        }
 
-        received.clear();
+        receiver.ask("RESET", "RESET");
         Path recDb = work.resolve("recovery.db");
-        Child fill = spawn("fill", recDb, server.port(), recoveryN);
-        fill.await("DRAINING", 300);
+        Child fill = new Child(java(OutboxBenchChild.class, "fill", recDb.toString(), work.resolve("id-filler").toString(), receiverKey, url,
+                Integer.toString(recoveryN)));
+        fill.await("DRAINING", 300_000);
         fill.kill();
         long[] left = pendingAndInflight(recDb);
         long t0 = System.nanoTime();
-        Child drain = spawn("drain", recDb, server.port(), 0);
-        String idle = drain.await("IDLE", 120);
+        Child drain = new Child(java(OutboxBenchChild.class, "drain", recDb.toString(), work.resolve("id-filler").toString(), receiverKey,
+                url));
+        String idle = drain.await("IDLE", 120_000);
         double recovery = (System.nanoTime() - t0) / 1e9;
         drain.kill();
-        long dupes = received.values().stream().filter(c -> c.get() > 1).count();
-        System.out.printf("%-55s %10.2f s   (%d pending + %d inflight at kill; %s; %d distinct received, %d more than once)%n",
-                "recovery after kill -9 (spawn to all done)", recovery, left[0], left[1], idle, received.size(), dupes);
-
-        server.close();
-        receiver.close();
-        scheduler.shutdownNow();
+        String stats = receiver.ask("STATS", "STATS");
+        System.out.printf("%-55s %10.2f s   (%d pending + %d inflight at kill; %s; receiver %s distinct, %s duplicates)%n",
+                "recovery after kill -9 (spawn to all done)", recovery, left[0], left[1], idle, field(stats, "received"),
+                field(stats, "duplicates"));
+        receiver.kill();
         System.out.printf("RESULT outbox enqueue_msgs_per_s=%d vs_jdbc=%.2f e2e_msgs_per_s=%d recovery_s=%.1f%n",
-                Math.round(blocking), blocking / baseline, Math.round(e2eRate), recovery);
+                Math.round(blocking[0]), blocking[0] / baseline, Math.round(e2eRate), recovery);
         System.exit(0);
+    }
+
+    private static String field(String line, String name) {
+        for (String part : line.split(" ")) {
+            if (part.startsWith(name + "=")) {
+                return part.substring(name.length() + 1);
+            }
+        }
+        return "?";
     }
 
     private static void row(String what, double rate, String note) {
         System.out.printf("%-55s %10.0f msg/s   %s%n", what, rate, note);
     }
 
-    private static double baseline(Path file, int n) throws Exception {
+    private static void waitFor(String what, long timeoutMs, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("timed out waiting for " + what);
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    /**
+     * Raw JDBC: {@code rowsPerTx} rows per transaction, added with {@code addBatch} and run with
+     * one {@code executeBatch}, then {@code commit}; WAL, {@code synchronous=FULL}, the outbox's
+     * own table and indexes, default auto-checkpoint (as the outbox).
+     */
+    private static double baseline(Path file, int n, int rowsPerTx) throws Exception {
         Database.open(file, "FULL", 0).close();
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -142,7 +222,7 @@ public final class OutboxBench {
                 ps.setBytes(7, null);
                 ps.setInt(8, 0);
                 ps.addBatch();
-                if (i % 1000 == 0 || i == n) {
+                if (i % rowsPerTx == 0 || i == n) {
                     ps.executeBatch();
                     c.commit();
                 }
@@ -151,13 +231,15 @@ public final class OutboxBench {
         }
     }
 
-    private static double enqueue(Path file, int n, boolean async) throws Exception {
+    /** Returns {rate, mean ops per commit}. */
+    private static double[] enqueue(Path file, int n, boolean async) throws Exception {
+        System.out.println(async ? "  enqueueAsync run:" : "  blocking enqueue run:");
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         try (OutboxService outbox = new OutboxService(OutboxConfig.defaults(file), InstantSource.system(), System::nanoTime, scheduler,
                 () -> ThreadLocalRandom.current().nextDouble())) {
             long t0 = System.nanoTime();
             if (async) {
-                produceAsync(outbox, n);
+                OutboxBenchChild.produce(outbox, n, "m");
             } else {
                 List<Thread> threads = new ArrayList<>();
                 AtomicLong next = new AtomicLong();
@@ -174,18 +256,27 @@ public final class OutboxBench {
                     th.join();
                 }
             }
-            double rate = n / ((System.nanoTime() - t0) / 1e9);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double rate = n / seconds;
             Map<String, Long> w = outbox.writerCounters();
-            System.out.printf("  (%d commits, %.1f enqueues per commit)%n", w.get("writer.commits"),
-                    w.get("writer.ops") / (double) Math.max(1, w.get("writer.commits")));
-            return rate;
+            long commits = Math.max(1, w.get("writer.commits"));
+            double perCommit = w.get("writer.ops") / (double) commits;
+            Map<String, Long> t = outbox.writerTimings();
+            System.out.printf("    (%d commits, %.1f enqueues per commit; writer thread per commit: ops %.3f ms, commit %.3f ms,"
+                            + " completing callers %.3f ms, waiting/gathering %.3f ms; wall %.3f ms per commit)%n",
+                    commits, perCommit, t.get("nanos.ops") / 1e6 / commits, t.get("nanos.commit") / 1e6 / commits,
+                    t.get("nanos.complete") / 1e6 / commits, t.get("nanos.wait") / 1e6 / commits, seconds * 1e3 / commits);
+            StringBuilder hist = new StringBuilder("    batch sizes:");
+            t.forEach((k, v) -> {
+                if (k.startsWith("batch.")) {
+                    hist.append(' ').append(k.substring(6)).append(':').append(v);
+                }
+            });
+            System.out.println(hist);
+            return new double[] {rate, perCommit};
         } finally {
             scheduler.shutdownNow();
         }
-    }
-
-    private static void produceAsync(OutboxService outbox, int n) throws Exception {
-        OutboxBenchChild.produce(outbox, n);
     }
 
     private static long[] pendingAndInflight(Path db) throws Exception {
@@ -198,41 +289,80 @@ public final class OutboxBench {
         }
     }
 
+    private static long selfCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static List<String> java(Class<?> main, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        String extra = System.getProperty("outbox.bench.childJvmArgs", "");
+        if (!extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split(" +")));
+        }
+        cmd.addAll(List.of("-cp",
+                System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path")), main.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** A child process talking by lines on stdin/stdout; stderr goes to ours. */
     private static final class Child {
         final Process process;
-        final BufferedReader out;
+        final PrintWriter in;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final List<String> all = Collections.synchronizedList(new ArrayList<>());
 
-        Child(Process process) {
-            this.process = process;
-            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        Child(List<String> command) throws IOException {
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            in = new PrintWriter(process.getOutputStream(), true);
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String l; (l = r.readLine()) != null; ) {
+                        lines.add(l);
+                        all.add(l);
+                    }
+                } catch (IOException e) {
+                    // process ended
+                }
+            });
+            t.setDaemon(true);
+            t.start();
         }
 
-        String await(String prefix, int seconds) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            String line;
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith(prefix)) {
-                    return line;
+        String await(String prefix, long timeoutMs) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            while (true) {
+                long left = deadline - System.currentTimeMillis();
+                String l = left <= 0 ? null : lines.poll(left, TimeUnit.MILLISECONDS);
+                if (l == null) {
+                    throw new IllegalStateException("no '" + prefix + "' within " + timeoutMs + " ms; output: " + all);
                 }
-                if (System.nanoTime() > deadline) {
-                    break;
+                if (l.startsWith(prefix)) {
+                    return l;
                 }
             }
-            throw new IllegalStateException("child did not print " + prefix);
+        }
+
+        String ask(String command, String prefix) throws InterruptedException {
+            in.println(command);
+            return await(prefix, 30_000);
+        }
+
+        long cpuNanos() {
+            return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
         }
 
         void kill() throws InterruptedException {
             process.toHandle().destroyForcibly();
             process.waitFor();
         }
-    }
-
-    private static Child spawn(String mode, Path db, int port, int n) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path"));
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx1g", "-cp", cp, OutboxBenchChild.class.getName(), mode, db.toString(),
-                Integer.toString(port), Integer.toString(n));
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-        return new Child(pb.start());
     }
 }

@@ -1,25 +1,29 @@
 package dev.meshwork.bench.outbox;
 
-import dev.meshwork.testkit.LoopbackLink;
+import dev.meshwork.api.router.LinkState;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.outbox.OutboxRequest;
 import dev.meshwork.api.outbox.OutboxState;
 import dev.meshwork.api.outbox.OutboxStats;
-import dev.meshwork.outbox.sqlite.internal.OutboxConfig;
+import dev.meshwork.api.router.PeerConfig;
 import dev.meshwork.outbox.sqlite.internal.OutboxService;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.InstantSource;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The sending process of the outbox benchmark: {@code e2e DB PORT N} enqueues N messages from
- * 16 producers while draining them to the receiver and prints {@code E2E N SECONDS};
- * {@code fill DB PORT N} enqueues N messages, starts draining and prints {@code DRAINING} (to be
- * killed); {@code drain DB PORT} drains what is left and prints {@code IDLE DONE DEAD}.
+ * A sending process of the outbox benchmark's recovery run: a real node ({@link MeshNode}) whose
+ * outbox sends to the receiver process over the real Router and WebSocket transport.
+ *
+ * <pre>
+ *   fill  DB IDENTITY_DIR RECEIVER_KEY RECEIVER_URL N   enqueue N, start draining, print DRAINING (to be killed)
+ *   drain DB IDENTITY_DIR RECEIVER_KEY RECEIVER_URL     drain what is left, print IDLE DONE DEAD
+ * </pre>
  */
 public final class OutboxBenchChild {
 
@@ -34,27 +38,14 @@ public final class OutboxBenchChild {
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
-        Path db = Path.of(args[1]);
-        int port = Integer.parseInt(args[2]);
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-        OutboxService outbox = new OutboxService(OutboxConfig.defaults(db), InstantSource.system(), System::nanoTime, scheduler,
-                () -> ThreadLocalRandom.current().nextDouble());
-        LoopbackLink.ClientRouter router = new LoopbackLink.ClientRouter(SENDER, RECEIVER, port);
+        MeshNode node = new MeshNode(Path.of(args[2]), NodeId.of("filler"), Set.of(), Path.of(args[1]));
+        OutboxService outbox = node.outbox;
         switch (mode) {
-            case "e2e" -> {
-                int n = Integer.parseInt(args[3]);
-                outbox.setRouter(router);
-                long t0 = System.nanoTime();
-                produce(outbox, n);
-                waitUntilDone(outbox, n);
-                double s = (System.nanoTime() - t0) / 1e9;
-                System.out.println("E2E " + n + " " + s);
-            }
             case "fill" -> {
-                int n = Integer.parseInt(args[3]);
-                produce(outbox, n);
+                int n = Integer.parseInt(args[5]);
+                produce(outbox, n, null);
                 System.out.println("FILLED");
-                outbox.setRouter(router);
+                connect(node, args[3], args[4]);
                 while (outbox.deliveredCount() < 1000) {
                     Thread.sleep(1);
                 }
@@ -63,7 +54,7 @@ public final class OutboxBenchChild {
             case "drain" -> {
                 OutboxStats before = outbox.stats();
                 long left = before.count(OutboxState.PENDING) + before.count(OutboxState.INFLIGHT);
-                outbox.setRouter(router);
+                connect(node, args[3], args[4]);
                 while (outbox.deliveredCount() < left) {
                     Thread.sleep(5);
                 }
@@ -82,8 +73,22 @@ public final class OutboxBenchChild {
         Thread.sleep(Long.MAX_VALUE);
     }
 
-    /** 16 producers, each with at most OUTSTANDING (default 64) enqueues outstanding, every one durable when it completes. */
-    public static void produce(OutboxService outbox, int n) throws InterruptedException {
+    /** Adds the receiver as a peer (the drain starts when its link comes up). */
+    public static void connect(MeshNode node, String receiverKey, String receiverUrl) {
+        node.attachOutbox();
+        node.core.addPeer(new PeerConfig(RECEIVER, RECEIVER.value(), List.of(URI.create(receiverUrl)), Optional.of(receiverKey)));
+    }
+
+    /** Whether the link to the receiver is up. */
+    public static boolean up(MeshNode node) {
+        return node.core.peer(RECEIVER).map(p -> p.state() == LinkState.UP).orElse(false);
+    }
+
+    /**
+     * 16 producers, each with at most OUTSTANDING (default 64) enqueues outstanding, every one
+     * durable when it completes; payloads start with {@code prefix + i}.
+     */
+    public static void produce(OutboxService outbox, int n, String prefix) throws InterruptedException {
         Thread[] threads = new Thread[PRODUCERS];
         for (int t = 0; t < PRODUCERS; t++) {
             int thread = t;
@@ -92,8 +97,8 @@ public final class OutboxBenchChild {
                 for (int i = thread; i < n; i += PRODUCERS) {
                     window.acquireUninterruptibly();
                     byte[] payload = new byte[PAYLOAD];
-                    String id = "m" + i;
-                    System.arraycopy(id.getBytes(), 0, payload, 0, id.length());
+                    byte[] id = ((prefix == null ? "m" : prefix) + i).getBytes(StandardCharsets.ISO_8859_1);
+                    System.arraycopy(id, 0, payload, 0, id.length);
                     CompletableFuture<?> f = outbox.enqueueAsync(OutboxRequest.of(RECEIVER, "bench", payload));
                     f.whenComplete((r, e) -> {
                         window.release();
@@ -103,17 +108,12 @@ public final class OutboxBenchChild {
                     });
                 }
                 window.acquireUninterruptibly(OUTSTANDING);
+                ThreadCpu.PRODUCERS.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
             });
             threads[t].start();
         }
         for (Thread t : threads) {
             t.join();
-        }
-    }
-
-    static void waitUntilDone(OutboxService outbox, int n) throws InterruptedException {
-        while (outbox.deliveredCount() < n) {
-            Thread.sleep(5);
         }
     }
 }

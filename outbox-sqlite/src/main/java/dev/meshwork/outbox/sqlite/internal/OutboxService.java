@@ -386,6 +386,11 @@ public final class OutboxService implements Outbox, AutoCloseable {
         return Map.of("writer.commits", writer.commits(), "writer.ops", writer.opsCommitted());
     }
 
+    /** The writer's time split and batch-size histogram (see {@link Writer#timings()}). */
+    public Map<String, Long> writerTimings() {
+        return writer.timings();
+    }
+
     /** Inbox figures: ids remembered, duplicates acknowledged without delivery, records in doubt found at start. */
     public Map<String, Long> inboxCounters() {
         return inbox.counters();

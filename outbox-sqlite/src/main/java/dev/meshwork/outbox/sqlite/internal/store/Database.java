@@ -21,6 +21,9 @@ import org.sqlite.SQLiteDataSource;
  * read-only file must be refused with a clear message and left exactly as it was, so the
  * version is read (a read only) before WAL mode or any migration touches the file.
  *
+ * <p>One owner per file: {@link OwnerLock} refuses a second process (or a second outbox in
+ * this one) before anything is read, so two drains never send the same rows.
+ *
  * <p>Migrations are numbered by {@code PRAGMA user_version}; each runs in one transaction with
  * the version bump, so a crash during a migration leaves the old version intact.
  */
@@ -60,8 +63,10 @@ public final class Database implements AutoCloseable {
     private final Connection writer;
     private final Connection reader;
     private final String epoch;
+    private final OwnerLock owner;
 
-    private Database(Path file, Connection writer, Connection reader, String epoch) {
+    private Database(Path file, Connection writer, Connection reader, String epoch, OwnerLock owner) {
+        this.owner = owner;
         this.file = file;
         this.writer = writer;
         this.reader = reader;
@@ -88,6 +93,8 @@ public final class Database implements AutoCloseable {
         if (Files.exists(file) && !Files.isWritable(file)) {
             throw unavailable(file, "is read-only", null);
         }
+        // Before SQLite touches the file: a second owner must not even recover its in-flight rows.
+        OwnerLock owner = OwnerLock.acquire(file);
         Connection w = null;
         Connection r = null;
         try {
@@ -121,15 +128,17 @@ public final class Database implements AutoCloseable {
             try (Statement s = r.createStatement()) {
                 s.execute("PRAGMA query_only=1");
             }
-            return new Database(file, w, r, epoch);
+            return new Database(file, w, r, epoch, owner);
         } catch (SQLException e) {
             closeQuietly(r);
             closeQuietly(w);
+            owner.close();
             throw new PermanentException(FailureCode.STORAGE_UNAVAILABLE,
                     "cannot open outbox database " + file + ": " + StorageErrors.map(e, file.toString()).getMessage(), e);
         } catch (RuntimeException e) {
             closeQuietly(r);
             closeQuietly(w);
+            owner.close();
             throw e;
         }
     }
@@ -227,5 +236,6 @@ public final class Database implements AutoCloseable {
             closeQuietly(reader);
         }
         closeQuietly(writer);
+        owner.close();
     }
 }

@@ -146,6 +146,13 @@ public final class Writer implements AutoCloseable {
     private int lastBatch = 1;
     private volatile long commits;
     private volatile long opsCommitted;
+    /** Batches by size: bucket i holds sizes in [2^i, 2^(i+1)). Written by the writer thread only. */
+    private final long[] batchSizes = new long[16];
+    /** Nanoseconds the writer spent running ops (statements, batches), committing, completing callers, and idle or gathering. */
+    private volatile long opsNanos;
+    private volatile long commitNanos;
+    private volatile long completeNanos;
+    private volatile long waitNanos;
 
     public Writer(Database db, Executor completions, int maxBatch) {
         this.db = db;
@@ -193,12 +200,34 @@ public final class Writer implements AutoCloseable {
         return opsCommitted;
     }
 
+    /**
+     * Where the writer's time goes and how large its batches are: {@code nanos.ops},
+     * {@code nanos.commit} (the fsync is here), {@code nanos.complete}, {@code nanos.wait}
+     * (waiting for work or gathering a batch), and {@code batch.<lo>-<hi>} counts of committed
+     * batches by size. Approximate when read while the writer runs.
+     */
+    public Map<String, Long> timings() {
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put("nanos.ops", opsNanos);
+        m.put("nanos.commit", commitNanos);
+        m.put("nanos.complete", completeNanos);
+        m.put("nanos.wait", waitNanos);
+        for (int i = 0; i < batchSizes.length; i++) {
+            if (batchSizes[i] > 0) {
+                m.put("batch." + (1L << i) + "-" + ((1L << (i + 1)) - 1), batchSizes[i]);
+            }
+        }
+        return m;
+    }
+
     private void run() {
         List<Task<?>> batch = new ArrayList<>(maxBatch);
         while (true) {
             try {
+                long idleFrom = System.nanoTime();
                 Task<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    waitNanos += System.nanoTime() - idleFrom;
                     if (closing && queue.isEmpty()) {
                         break;
                     }
@@ -208,6 +237,8 @@ public final class Writer implements AutoCloseable {
                 queue.drainTo(batch, maxBatch - 1);
                 gather(batch, Math.min(lastBatch, maxBatch));
                 lastBatch = batch.size();
+                waitNanos += System.nanoTime() - idleFrom;
+                batchSizes[Math.min(batchSizes.length - 1, 31 - Integer.numberOfLeadingZeros(batch.size()))]++;
                 runBatch(batch);
             } catch (InterruptedException e) {
                 if (closing) {
@@ -249,6 +280,7 @@ public final class Writer implements AutoCloseable {
         Object[] results = new Object[batch.size()];
         Throwable[] refusals = new Throwable[batch.size()];
         try {
+            long t0 = System.nanoTime();
             for (int i = 0; i < batch.size(); i++) {
                 try {
                     results[i] = batch.get(i).op().apply(tx);
@@ -258,11 +290,16 @@ public final class Writer implements AutoCloseable {
                 }
             }
             tx.flush();
+            long t1 = System.nanoTime();
             c.commit();
+            long t2 = System.nanoTime();
             tx.onRollback.clear();
             commits++;
             opsCommitted += batch.size();
             complete(batch, results, refusals);
+            opsNanos += t1 - t0;
+            commitNanos += t2 - t1;
+            completeNanos += System.nanoTime() - t2;
         } catch (SQLException e) {
             rollback(c);
             if (batch.size() == 1) {
