@@ -266,6 +266,23 @@ class WsTransportTest {
     }
 
     @Test
+    void listensOnIpv4AndIpv6AtOnceAndEchoesOverBoth() throws Exception {
+        WsTransportEngine engine = engine(Fixtures.settings());
+        TransportListener v4 = Fixtures.listen(engine, "ws", c -> new Recorder(true));
+        TransportListener v6 = engine.listen(URI.create("ws://[::1]:0/mesh"), c -> new Recorder(true)).get(5, TimeUnit.SECONDS);
+        assertTrue(v6.uri().getPort() > 0);
+        assertEquals("[::1]", v6.uri().getHost());
+        for (URI target : List.of(v4.uri(), v6.uri())) {
+            Recorder client = new Recorder();
+            Connection c = Fixtures.dial(engine, target, client);
+            assertEquals(target.getHost().startsWith("[") ? java.net.Inet6Address.class : java.net.Inet4Address.class,
+                    c.remoteAddress().getAddress().getClass());
+            c.send(Fixtures.envelope("v", 10)).get(5, TimeUnit.SECONDS);
+            Await.until("echo over " + target, Duration.ofSeconds(5), () -> client.frames.size() == 1);
+        }
+    }
+
+    @Test
     void dialToClosedPortFailsRetryableRefused() throws Exception {
         WsTransportEngine engine = engine(Fixtures.settings());
         int port;
