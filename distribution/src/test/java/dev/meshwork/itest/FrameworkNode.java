@@ -8,7 +8,9 @@ import dev.meshwork.api.router.Router;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Optional;
@@ -55,12 +57,23 @@ final class FrameworkNode implements AutoCloseable {
      * the machine may hold it), once per framework, and returns the URL it listens on.
      */
     URI listenOnFreePort() throws IOException {
+        return listenOnFreePort(new String[0]);
+    }
+
+    /**
+     * As {@link #listenOnFreePort()}, also listening on {@code extra} URLs (of a transport that may
+     * register later: the router listens on them once it does).
+     */
+    URI listenOnFreePort(String... extra) throws IOException {
         ConfigurationAdmin admin = service(configAdmins, "ConfigurationAdmin");
         Configuration config = admin.getConfiguration("dev.meshwork.node", "?");
         if (config.getProperties() == null || config.getProperties().get("listen") == null) {
             int port = PeerProcess.freePort();
             Dictionary<String, Object> props = new Hashtable<>();
-            props.put("listen", new String[] {"ws://127.0.0.1:" + port + "/mesh"});
+            List<String> listen = new ArrayList<>();
+            listen.add("ws://127.0.0.1:" + port + "/mesh");
+            listen.addAll(List.of(extra));
+            props.put("listen", listen.toArray(String[]::new));
             props.put("slowRetryMillis", SLOW_RETRY_MILLIS);
             config.update(props);
         }
