@@ -66,6 +66,7 @@ public class KarafFeatureInstallTest {
         Path repository = meshworkRepository(work.resolve("repository"));
         String karaf = Path.of(System.getProperty("meshwork.karaf.distribution")).toUri().toString();
         String localRepository = System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository");
+        int listenPort = freePort();
         return new Option[] {
             karafDistributionConfiguration().frameworkUrl(karaf).karafVersion("4.4.10").name("Apache Karaf")
                     .unpackDirectory(new File(System.getProperty("meshwork.karaf.unpack", "target/karaf"))).useDeployFolder(false),
@@ -84,7 +85,8 @@ public class KarafFeatureInstallTest {
             // the test method runs inside Karaf's JVM: it learns the built features.xml from here
             editConfigurationFilePut("etc/system.properties", "meshwork.features.xml", Path.of(System.getProperty(
                     "meshwork.features.xml", "target/feature/features.xml")).toAbsolutePath().toString()),
-            editConfigurationFilePut("etc/dev.meshwork.node.cfg", "listen", "ws://127.0.0.1:" + freePort() + "/mesh"),
+            editConfigurationFilePut("etc/dev.meshwork.node.cfg", "listen", "ws://127.0.0.1:" + listenPort + "/mesh"),
+            editConfigurationFilePut("etc/system.properties", "meshwork.itest.listen", "ws://127.0.0.1:" + listenPort + "/mesh"),
             editConfigurationFilePut("etc/dev.meshwork.console.cfg", "port", "0"),
         };
     }
@@ -146,5 +148,17 @@ public class KarafFeatureInstallTest {
             }
             assertNotNull(service + " registered within 30 s", reference);
         }
+
+        // the router took its configuration from Karaf's etc/dev.meshwork.node.cfg (ConfigAdmin):
+        // it listens where that file says (reflection: the probe does not wire to the api early)
+        Object router = context.getService(context.getServiceReference("dev.meshwork.api.router.Router"));
+        URI expected = URI.create(System.getProperty("meshwork.itest.listen"));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        List<?> listening;
+        while (!(listening = (List<?>) router.getClass().getMethod("listenUris").invoke(router)).contains(expected)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue("the router listens on " + expected + ": " + listening, listening.contains(expected));
     }
 }
