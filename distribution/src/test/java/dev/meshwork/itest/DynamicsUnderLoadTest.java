@@ -287,7 +287,8 @@ public class DynamicsUnderLoadTest {
     @Test
     public void theNodeListensAgainAfterTheTransportBundleRestarts() throws Exception {
         try (FrameworkNode node = new FrameworkNode(context)) {
-            URI listen = node.listenOnFreePort();
+            // a fresh router and listener: an earlier test of this class may have restarted the transport
+            URI listen = node.listenOnNewFreePort();
             assertTrue("accepting before the restart", accepting(listen));
             Bundle ws = node.bundle("dev.meshwork.transport.ws");
             ws.stop();

@@ -65,9 +65,18 @@ final class FrameworkNode implements AutoCloseable {
      * register later: the router listens on them once it does).
      */
     URI listenOnFreePort(String... extra) throws IOException {
+        return listen(false, extra);
+    }
+
+    /** Moves the node to a new free port even if it was configured before (the router restarts). */
+    URI listenOnNewFreePort() throws IOException {
+        return listen(true);
+    }
+
+    private URI listen(boolean again, String... extra) throws IOException {
         ConfigurationAdmin admin = service(configAdmins, "ConfigurationAdmin");
         Configuration config = admin.getConfiguration("dev.meshwork.node", "?");
-        if (config.getProperties() == null || config.getProperties().get("listen") == null) {
+        if (again || config.getProperties() == null || config.getProperties().get("listen") == null) {
             int port = PeerProcess.freePort();
             Dictionary<String, Object> props = new Hashtable<>();
             List<String> listen = new ArrayList<>();
