@@ -199,20 +199,29 @@ final class PeerProcess implements AutoCloseable {
         return m.group(2) != null ? m.group(2) : m.group(3);
     }
 
-    /** Stops the node with SIGTERM (SIGKILL after 20 s) and removes nothing: the directory helps a failed run. */
+    /** Stops the node with SIGTERM (SIGKILL after 20 s) and removes its directory (its output is in memory). */
     @Override
     public void close() {
-        if (process == null) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        if (process != null) {
+            process.destroy();
+            try {
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
                 process.destroyForcibly();
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+        }
+        deleteTree(dir);
+    }
+
+    static void deleteTree(Path root) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // a temporary directory: the system cleans up what is left
         }
     }
 }

@@ -63,6 +63,14 @@ public class KarafFeatureInstallTest {
     @Configuration
     public Option[] config() throws IOException {
         Path work = Files.createTempDirectory("meshwork-karaf");
+        // the driver JVM outlives Karaf: remove the repository copy and the node's data with it
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (Stream<Path> paths = Files.walk(work)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | UncheckedIOException ignored) {
+                // a temporary directory: the system cleans up what is left
+            }
+        }));
         Path repository = meshworkRepository(work.resolve("repository"));
         String karaf = Path.of(System.getProperty("meshwork.karaf.distribution")).toUri().toString();
         String localRepository = System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository");
@@ -77,6 +85,8 @@ public class KarafFeatureInstallTest {
             // which a stock Karaf does not export from its system bundle
             editConfigurationFileExtend("etc/config.properties", "org.osgi.framework.system.packages.extra", "com.sun.net.httpserver"),
             editConfigurationFilePut(MVN_CFG, "org.ops4j.pax.url.mvn.localRepository", localRepository),
+            // Central only: Karaf's default list adds two snapshot repositories that answer slowly or not at all
+            editConfigurationFilePut(MVN_CFG, "org.ops4j.pax.url.mvn.repositories", "https://repo1.maven.org/maven2@id=central"),
             editConfigurationFilePut(MVN_CFG, "org.ops4j.pax.url.mvn.defaultRepositories",
                     "${karaf.home.uri}${karaf.default.repository}@id=system.repository@snapshots,"
                             + repository.toUri() + "@id=meshwork.build@snapshots"),
