@@ -297,7 +297,10 @@ final class Drainer {
         } else {
             Throwable cause = OutboxService.unwrap(error);
             String text = cause instanceof MeshworkException me ? me.code() + ": " + me.getMessage() : String.valueOf(cause);
-            boolean retryable = !(cause instanceof MeshworkException me) || me.isRetryable();
+            // "already being sent" is the router still holding this very message, typically handed to
+            // it by this outbox before a restart: its fate is unknown here, so ask again later
+            boolean retryable = !(cause instanceof MeshworkException me) || me.isRetryable()
+                    || me.code() == FailureCode.IDEMPOTENCY_CONFLICT;
             if (retryable) {
                 retryAt = now + config.backoff().delay(Math.max(0, row.attempts() - 1), random.getAsDouble()).toMillis();
                 transition = RowTransitions.failedRetryable(row.seq(), now, retryAt, config.maxAttempts(), text);
