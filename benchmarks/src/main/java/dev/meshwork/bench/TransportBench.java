@@ -67,6 +67,10 @@ public final class TransportBench {
             server(args[1]);
             return;
         }
+        if (args.length > 0 && args[0].equals("stream")) {
+            streamOnly(args.length > 1 ? Integer.parseInt(args[1]) : 3);
+            return;
+        }
         if (args.length > 0 && args[0].equals("echo")) {
             echoOnly(args.length > 1 ? Integer.parseInt(args[1]) : 5, args.length > 2 ? Integer.parseInt(args[2]) : 64);
             return;
@@ -446,6 +450,23 @@ public final class TransportBench {
         } finally {
             pacer.shutdownNow();
         }
+    }
+
+    /** {@code TransportBench stream [rounds]}: only the stream part, Meshwork and bare Netty alternating. */
+    static void streamOnly(int rounds) throws Exception {
+        int count = Integer.getInteger("bench.stream", 1_000_000);
+        for (int i = 0; i < rounds; i++) {
+            double mesh;
+            double netty;
+            try (Child server = Child.start("meshwork")) {
+                mesh = meshworkStream(server.port, count);
+            }
+            try (Child server = Child.start("netty")) {
+                netty = nettyStream(server.port, count);
+            }
+            System.out.printf("round %d: meshwork %.0f msgs/s, bare Netty %.0f msgs/s, ratio %.2f%n", i + 1, mesh, netty, mesh / netty);
+        }
+        System.exit(0);
     }
 
     /**
