@@ -85,6 +85,15 @@ public final class MeshCore implements Router {
     private static final long TICK_MILLIS = 20;
     private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
     private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
+    /**
+     * Leads the reason of a hello refused because this node has no configuration for the dialer
+     * (yet). Peer configurations arrive asynchronously (at start-up after the listener is bound,
+     * or at any time at runtime), so that refusal is no verdict: the dialer retries with its
+     * normal backoff. Carried in the text, as {@code Ack.error} carries its code, because the wire
+     * schema has no code field in {@code HelloAck}; an older peer's reason without it reads as a
+     * plain {@code UNTRUSTED} refusal, which is retried with the same backoff.
+     */
+    static final String UNKNOWN_PEER_REASON = FailureCode.UNKNOWN_PEER + ": ";
 
     private final NodeIdentity identity;
     private final RouterSettings settings;
@@ -282,7 +291,32 @@ public final class MeshCore implements Router {
                 l.channels.add(new Channel(l, u, false));
             }
         }
+        retryNow(link);
         ensureDials(link);
+    }
+
+    /**
+     * The peer's configuration was (re)applied: whatever made its channels wait (a refused key, a
+     * URL that did not answer) may be fixed, so channels in backoff or failed forget their
+     * failures and dial at once instead of sitting out a long delay.
+     */
+    private void retryNow(Link link) {
+        boolean any = false;
+        for (Channel ch : link.outbound()) {
+            if (ch.state == ChannelState.BACKOFF || ch.state == ChannelState.FAILED) {
+                ch.failures = 0;
+                ch.identicalPermanent = 0;
+                ch.lastPermanent = null;
+                any = true;
+                dial(ch);
+            }
+        }
+        if (any) {
+            count("retriesOnReconfiguration");
+            if (link.state == LinkState.REFUSED || link.state == LinkState.DOWN) {
+                setLinkState(link, LinkState.CONNECTING, "reconfigured");
+            }
+        }
     }
 
     @Override
@@ -574,7 +608,11 @@ public final class MeshCore implements Router {
             count("refused.selfConnection");
             return;
         }
-        if (!failure.isRetryable() && ch.identicalPermanent >= settings.permanentFailureLimit()) {
+        // A refused key is not parked for slowRetry: the refusing side may learn our key any
+        // moment (its peer configuration arrives asynchronously), so it keeps the regular jittered,
+        // capped backoff; a configuration change of the peer retries at once (retryNow).
+        boolean parks = failure.code() != FailureCode.UNTRUSTED;
+        if (!failure.isRetryable() && parks && ch.identicalPermanent >= settings.permanentFailureLimit()) {
             scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
         } else {
             int attempt = Math.min(ch.failures - 1, 30);
@@ -1156,10 +1194,17 @@ public final class MeshCore implements Router {
         if (goodbye.getCode() == Goodbye.Code.UNTRUSTED) {
             refused(link, why);
         }
-        channelDown(ch, goodbye.getCode() == Goodbye.Code.SELF_CONNECTION
-                ? new PermanentException(FailureCode.SELF_CONNECTION, why)
+        // A peer that stops (a restart, e.g. SCR re-activating its router on a configuration
+        // change), drops us from its configuration, or stops trusting us may take us back any moment:
+        // redial at the normal, capped backoff (its refusals then say why). Other intentional
+        // closes (protocol violation, flooding, surplus channel) are retried only slowly.
+        Goodbye.Code code = goodbye.getCode();
+        boolean comesBack = code == Goodbye.Code.SHUTDOWN || code == Goodbye.Code.REMOVED
+                || code == Goodbye.Code.UNTRUSTED;
+        channelDown(ch, code == Goodbye.Code.SELF_CONNECTION ? new PermanentException(FailureCode.SELF_CONNECTION, why)
+                : comesBack ? new RetryableException(FailureCode.CLOSED, why)
                 : new PermanentException(FailureCode.CLOSED, why));
-        if (!ch.inbound && ch.state == ChannelState.BACKOFF) {
+        if (!ch.inbound && ch.state == ChannelState.BACKOFF && !comesBack) {
             // an intentional close: no reconnect at the normal pace
             scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
         }
@@ -1377,7 +1422,7 @@ public final class MeshCore implements Router {
                             if (channel != null) {
                                 refused(channel.link, why);
                             }
-                            fail(new PermanentException(FailureCode.UNTRUSTED, why), null);
+                            fail(refusal(g.getReason(), why), null);
                         } else {
                             fail(new PermanentException(FailureCode.CLOSED, why), null);
                         }
@@ -1435,10 +1480,19 @@ public final class MeshCore implements Router {
                     problem = "malformed public key";
                 }
                 if (key != null && !trusted(NodeId.of(hello.getNodeId()), key)) {
-                    problem = "key of " + hello.getNodeId() + " is not trusted";
                     code = Goodbye.Code.UNTRUSTED;
-                    failure = FailureCode.UNTRUSTED;
-                    counter = "refused.untrusted";
+                    count("refused.untrusted");
+                    if (pinnedKey(NodeId.of(hello.getNodeId())) != null) {
+                        problem = "key of " + hello.getNodeId() + " is not trusted: it is not the key configured for it";
+                        failure = FailureCode.UNTRUSTED;
+                        counter = "refused.keyMismatch";
+                    } else {
+                        // no configuration for it (yet): not a verdict, the dialer retries at its normal pace
+                        problem = UNKNOWN_PEER_REASON + "key of " + hello.getNodeId()
+                                + " is not trusted (yet): no peer configuration or trusted key for it";
+                        failure = FailureCode.UNKNOWN_PEER;
+                        counter = "refused.unknownPeer";
+                    }
                 }
             }
             if (problem != null) {
@@ -1448,7 +1502,8 @@ public final class MeshCore implements Router {
                     LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
                 }
                 connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
-                if (failure == FailureCode.UNTRUSTED && NodeId.isValid(hello.getNodeId())) {
+                if ((failure == FailureCode.UNTRUSTED || failure == FailureCode.UNKNOWN_PEER)
+                        && NodeId.isValid(hello.getNodeId())) {
                     Link link = links.get(NodeId.of(hello.getNodeId()));
                     if (link != null) {
                         link.count("refusals");
@@ -1456,7 +1511,7 @@ public final class MeshCore implements Router {
                         emit(PeerEvent.Type.PEER_REFUSED, link, "we refused it: " + problem);
                     }
                 }
-                fail(failure == FailureCode.PROTOCOL_VIOLATION ? new PermanentException(failure, problem)
+                fail(failure == FailureCode.UNKNOWN_PEER ? new RetryableException(failure, problem)
                         : new PermanentException(failure, problem), code);
                 return;
             }
@@ -1475,7 +1530,7 @@ public final class MeshCore implements Router {
                 if (channel != null) {
                     refused(channel.link, why);
                 }
-                fail(new PermanentException(FailureCode.UNTRUSTED, why), null);
+                fail(refusal(ack.getReason(), why), null);
                 return;
             }
             if (peerHello == null) {
@@ -1534,10 +1589,6 @@ public final class MeshCore implements Router {
                     : CloseReason.POLICY_VIOLATION, why.getMessage());
             if (channel != null && !channel.inbound && (channel.state == ChannelState.AUTHENTICATING)) {
                 channelFailed(channel, why);
-                if (why.code() == FailureCode.UNTRUSTED && channel.state == ChannelState.BACKOFF) {
-                    // refused keys are not retried at the normal pace
-                    scheduleRetry(channel, ChannelState.FAILED, settings.slowRetry().toNanos());
-                }
                 ensureDialsLater(channel.link);
             }
         }
@@ -1593,6 +1644,20 @@ public final class MeshCore implements Router {
                 }
             }
         }
+    }
+
+    /**
+     * How a refusal of our hello is taken: the peer does not know us (yet), which is retried at the
+     * normal pace, or it rejected our key.
+     */
+    private static MeshworkException refusal(String reason, String why) {
+        return reason.startsWith(UNKNOWN_PEER_REASON) ? new RetryableException(FailureCode.UNKNOWN_PEER, why)
+                : new PermanentException(FailureCode.UNTRUSTED, why);
+    }
+
+    private PublicKey pinnedKey(NodeId node) {
+        Link link = links.get(node);
+        return link != null && link.config != null && link.config.publicKey().isPresent() ? link.pinnedKey : null;
     }
 
     /** A key configured for the peer must match exactly; otherwise the node-wide trusted set decides. */

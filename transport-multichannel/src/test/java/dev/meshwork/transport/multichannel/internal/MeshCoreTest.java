@@ -97,8 +97,64 @@ class MeshCoreTest {
         assertTrue(b.counter("refused.untrusted") >= 1, b.core.counters().toString());
         assertEquals(0, b.counter("delivered"));
         ChannelInfo ch = info.channels().get(0);
-        assertEquals(ChannelState.FAILED, ch.state(), "a refused key is retried only slowly");
+        assertEquals(ChannelState.BACKOFF, ch.state(), "a refused key is retried with the regular backoff");
         assertTrue(ch.lastError().orElseThrow().contains("not trusted"), ch.lastError().toString());
+        // never parked: even after many refusals the next attempt is at most the backoff cap away
+        mesh.advanceMillis(600_000);
+        int dials = mesh.net.dialLog.size();
+        ChannelInfo later = a.peer(b).channels().get(0);
+        assertEquals(ChannelState.BACKOFF, later.state());
+        assertFalse(later.nextAttemptAt().orElseThrow().isAfter(mesh.time.instant().plusSeconds(30)),
+                later.nextAttemptAt().toString());
+        mesh.advanceMillis(31_000);
+        assertTrue(mesh.net.dialLog.size() > dials, "retried within the backoff cap");
+        assertEquals(0, b.counter("delivered"));
+    }
+
+    @Test
+    void refusesAnUnknownDialerRetryablyAndLinksUpOnItsNextAttemptOnceItIsConfigured() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        // b listens before its peer configuration arrived: it knows nobody yet
+        b.start(s -> s.withTrustedKeys(java.util.Set.of()), b.url(1));
+        a.start(UnaryOperator.identity());
+        a.addPeer(b, b.url(1));
+        mesh.advanceMillis(100);
+        assertEquals(1, b.counter("refused.unknownPeer"), b.core.counters().toString());
+        ChannelInfo ch = a.peer(b).channels().get(0);
+        assertEquals(ChannelState.BACKOFF, ch.state());
+        assertTrue(ch.lastError().orElseThrow().startsWith("UNKNOWN_PEER"), ch.lastError().toString());
+        mesh.advanceMillis(20_000);
+        assertTrue(mesh.net.dialLog.size() >= 6, "retried at the normal pace: " + mesh.net.dialLog.size());
+        assertEquals(ChannelState.BACKOFF, a.peer(b).channels().get(0).state(), "never parked as FAILED");
+        // b's configuration of a arrives; b's own dial goes nowhere (a does not listen)
+        b.addPeer(a, a.url(9));
+        java.time.Instant next = a.peer(b).channels().get(0).nextAttemptAt().orElseThrow();
+        mesh.time.advance(Duration.between(mesh.time.instant(), next).plusMillis(20));
+        assertEquals(LinkState.UP, a.peer(b).state(), "up on a's next regular attempt");
+        assertEquals(LinkState.UP, b.peer(a).state());
+    }
+
+    @Test
+    void reconfiguringARefusedPeerResetsItsBackoffAndDialsAtOnce() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        TestMesh.Node mallory = mesh.node("mallory");
+        b.start(UnaryOperator.identity(), b.url(1));
+        a.start(UnaryOperator.identity());
+        a.core.addPeer(new dev.meshwork.api.router.PeerConfig(b.id(), "b", List.of(b.url(1)),
+                Optional.of(mallory.identity.publicKeyBase64())));
+        mesh.advanceMillis(20_000);
+        assertTrue(a.counter("refused.keyMismatch") >= 3, a.core.counters().toString());
+        ChannelInfo ch = a.peer(b).channels().get(0);
+        assertTrue(ch.nextAttemptAt().orElseThrow().isAfter(mesh.time.instant().plusSeconds(1)),
+                "backed off far by now: " + ch.nextAttemptAt());
+        int dials = mesh.net.dialLog.size();
+        a.addPeer(b, b.url(1)); // the key is corrected
+        assertEquals(dials + 1, mesh.net.dialLog.size(), "dialed at once");
+        mesh.settle();
+        assertEquals(LinkState.UP, a.peer(b).state());
+        assertEquals(1, a.counter("retriesOnReconfiguration"));
     }
 
     @Test
@@ -266,7 +322,7 @@ class MeshCoreTest {
         send(a, b, "before");
         mesh.settle();
         b.restart(b.url(1), b.url(2));
-        mesh.advanceMillis(70_000); // a redials after b's goodbye (slow retry)
+        mesh.advanceMillis(1_000); // a redials after b's SHUTDOWN goodbye at the normal backoff
         PeerInfo info = a.peer(b);
         assertEquals(LinkState.UP, info.state());
         assertNotEquals(oldIncarnation, info.incarnation().orElseThrow());
