@@ -96,7 +96,8 @@ public final class MeshCore implements Router {
     static final String UNKNOWN_PEER_REASON = FailureCode.UNKNOWN_PEER + ": ";
 
     private final NodeIdentity identity;
-    private final RouterSettings settings;
+    /** Replaced as a whole by {@link #updateSettings}; read under the lock, except the immutable value itself. */
+    private volatile RouterSettings settings;
     private final LongSupplier nanoTime;
     private final InstantSource wall;
     private final ScheduledExecutorService scheduler;
@@ -157,6 +158,51 @@ public final class MeshCore implements Router {
 
     public RouterSettings settings() {
         return settings;
+    }
+
+    /**
+     * Applies changed tunables to the running node (the {@code dev.meshwork.node} keys other than
+     * {@code id} and {@code listen}) without dropping a link. Most are read where they are used
+     * (timeouts, limits, backoff, thresholds); the rest are applied here: rate limiters start
+     * afresh at the new budget, failure detectors of open channels relearn with the new ping
+     * intervals and pause, a larger standby count dials more channels, and a change of the trusted
+     * key set retries refused peers at once and closes links whose key is no longer trusted. The
+     * dedup window and capacity stay those the node started with.
+     */
+    public synchronized void updateSettings(RouterSettings next) {
+        RouterSettings previous = settings;
+        settings = next;
+        long now = nanoTime.getAsLong();
+        count("settingsUpdates");
+        boolean detectors = !previous.pingInterval().equals(next.pingInterval())
+                || !previous.standbyPingInterval().equals(next.standbyPingInterval())
+                || !previous.acceptablePause().equals(next.acceptablePause());
+        boolean trust = !previous.trustedKeys().equals(next.trustedKeys());
+        for (Link link : List.copyOf(links.values())) {
+            if (previous.rateBudget() != next.rateBudget()) {
+                link.limiter = new RateLimiter(next.rateBudget(), now);
+            }
+            if (detectors) {
+                for (Channel ch : link.channels) {
+                    if (ch.isOpen()) {
+                        ch.detector = newDetector(ch == link.active ? next.pingInterval() : next.standbyPingInterval(), now);
+                    }
+                }
+            }
+            if (trust && link.pinnedKey != null && (link.config == null || link.config.publicKey().isEmpty())
+                    && !trusted(link.node, link.pinnedKey)) {
+                for (Channel ch : List.copyOf(link.channels)) {
+                    if (ch.isOpen()) {
+                        closeChannel(ch, Goodbye.Code.UNTRUSTED, "key of " + link.node + " is no longer trusted");
+                    }
+                }
+                continue;
+            }
+            if (trust) {
+                retryNow(link);
+            }
+            ensureDials(link);
+        }
     }
 
     // ---------------------------------------------------------------- transports and listeners
@@ -460,12 +506,17 @@ public final class MeshCore implements Router {
         return done;
     }
 
-    /** Stops: Goodbye on every channel, every held message fails with {@code SHUT_DOWN}. */
-    public void close() {
+    /**
+     * Stops: Goodbye on every channel, every held message fails with {@code SHUT_DOWN}.
+     *
+     * @return completes when every listener released its address, so a restarted router can bind
+     *         it again (a DS re-activation on a configuration change does at once)
+     */
+    public CompletableFuture<Void> close() {
         List<TransportListener> ls;
         synchronized (this) {
             if (closed) {
-                return;
+                return CompletableFuture.completedFuture(null);
             }
             closed = true;
             if (ticker != null) {
@@ -481,13 +532,18 @@ public final class MeshCore implements Router {
             }
             ls = List.copyOf(listening);
         }
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (TransportListener l : ls) {
             try {
-                l.closeAsync();
+                closing.add(l.closeAsync().exceptionally(e -> {
+                    LOG.debug("closing listener {}: {}", l.uri(), e.toString());
+                    return null;
+                }));
             } catch (RuntimeException e) {
                 LOG.debug("closing listener {}: {}", l.uri(), e.toString());
             }
         }
+        return CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
     }
 
     // ---------------------------------------------------------------- dialing and backoff
