@@ -136,6 +136,22 @@ class MeshCoreTest {
     }
 
     @Test
+    void trustedKeysChangeLiveClosingLinksNoLongerTrustedAndLettingThemBackOnceTrustedAgain() {
+        twoNodes(UnaryOperator.identity());
+        RouterSettings trusting = b.core.settings();
+        b.core.updateSettings(trusting.withTrustedKeys(java.util.Set.of()));
+        mesh.advanceMillis(2_000);
+        assertNotEquals(LinkState.UP, a.peer(b).state());
+        assertTrue(b.counter("refused.unknownPeer") >= 1, b.core.counters().toString());
+        assertTrue(a.peer(b).channels().stream().noneMatch(c -> c.state() == ChannelState.FAILED),
+                "not parked: " + a.peer(b).channels());
+        b.core.updateSettings(trusting);
+        mesh.advanceMillis(31_000); // at most one capped backoff
+        assertEquals(LinkState.UP, a.peer(b).state());
+        assertEquals(2, b.counter("settingsUpdates"));
+    }
+
+    @Test
     void reconfiguringARefusedPeerResetsItsBackoffAndDialsAtOnce() {
         a = mesh.node("a");
         b = mesh.node("b");
