@@ -445,6 +445,7 @@ public final class MeshCore implements Router {
                 link = new Link(target, null, wall.instant());
                 link.limiter = new RateLimiter(settings.rateBudget(), start);
                 links.put(target, link);
+                reviewRelayRoute(link);
             }
             if (link.held() >= settings.queueLimit() || link.queuedBytes + payload.length > settings.queueBytes()) {
                 count("dropped.queueFull");
@@ -818,7 +819,10 @@ public final class MeshCore implements Router {
         }
         if (link.state != LinkState.UP) {
             setLinkState(link, LinkState.UP, ch.uri.toString());
-            emit(PeerEvent.Type.PEER_UP, link, "via " + ch.uri);
+            boolean relayed = link.reported != null && link.reported.kind() == Route.Kind.RELAY;
+            link.reported = Route.direct(ch.uri);
+            // a peer already reachable through a relay is not new: its route changed
+            emit(relayed ? PeerEvent.Type.ROUTE_CHANGED : PeerEvent.Type.PEER_UP, link, "via " + ch.uri);
             broadcastNeighbours();
         }
         ensureDials(link);
@@ -870,12 +874,54 @@ public final class MeshCore implements Router {
                 setActive(link, best, "failover from " + ch.uri + " (" + why.getMessage() + ")");
             } else {
                 setLinkState(link, LinkState.DOWN, why.getMessage());
-                emit(PeerEvent.Type.PEER_DOWN, link, why.getMessage());
+                Link via = relayFor(link.node);
+                if (via != null) {
+                    link.reported = Route.relay(via.node);
+                    emit(PeerEvent.Type.ROUTE_CHANGED, link, "direct link lost (" + why.getMessage() + "), relayed via "
+                            + via.node);
+                } else {
+                    link.reported = Route.UNREACHABLE;
+                    emit(PeerEvent.Type.PEER_DOWN, link, why.getMessage());
+                }
                 broadcastNeighbours();
             }
         }
+        reviewRelayRoutes();
         for (Link l : List.copyOf(links.values())) {
             flush(l);
+        }
+    }
+
+    /**
+     * Tells PeerListeners about relay routes, as {@link PeerEvent.Type} promises: a peer without an
+     * open channel of its own that becomes reachable through a neighbour is PEER_UP, a change of
+     * that neighbour is ROUTE_CHANGED, the loss of the last route is PEER_DOWN. Only for peers this
+     * node has a link to (configured, learnt, or sent to); gossip alone does not create peers.
+     */
+    private void reviewRelayRoutes() {
+        for (Link link : List.copyOf(links.values())) {
+            reviewRelayRoute(link);
+        }
+    }
+
+    private void reviewRelayRoute(Link link) {
+        if (link.state == LinkState.REMOVED || link.channels.stream().anyMatch(Channel::isOpen)) {
+            return; // the direct channels report for themselves (channelUp, channelDown)
+        }
+        Link via = relayFor(link.node);
+        Route now = via == null ? Route.UNREACHABLE : Route.relay(via.node);
+        Route before = link.reported;
+        boolean wasReachable = before != null && before.kind() != Route.Kind.UNREACHABLE;
+        if (now.equals(before) || (before == null && via == null)) {
+            return;
+        }
+        link.reported = now;
+        if (via != null && !wasReachable) {
+            emit(PeerEvent.Type.PEER_UP, link, "relayed via " + via.node);
+        } else if (via != null) {
+            emit(PeerEvent.Type.ROUTE_CHANGED, link, "relayed via " + via.node);
+        } else if (wasReachable) {
+            emit(PeerEvent.Type.PEER_DOWN, link, "no direct channel and no relay reaches it");
         }
     }
 
@@ -1329,6 +1375,7 @@ public final class MeshCore implements Router {
         link.neighboursVersion = Math.max(version, link.neighboursVersion);
         link.neighbours = ids.stream().filter(NodeId::isValid).map(NodeId::of)
                 .filter(n -> !n.equals(identity.nodeId())).collect(Collectors.toSet());
+        reviewRelayRoutes();
         // a route through this neighbour may have appeared: flush links that wait for one
         for (Link l : List.copyOf(links.values())) {
             if (l != link && !l.queue.isEmpty()) {

@@ -432,6 +432,57 @@ class MeshCoreTest {
     }
 
     @Test
+    void peerListenersHearARelayRouteAppearChangeAndDisappear() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        TestMesh.Node c = mesh.node("c");
+        c.start(UnaryOperator.identity(), c.url(1));
+        b.start(UnaryOperator.identity(), b.url(1));
+        a.start(UnaryOperator.identity(), a.url(1));
+        a.addPeer(c, c.url(9)); // nothing listens there: c is reachable only through b
+        a.addPeer(b, b.url(1));
+        b.addPeer(c, c.url(1));
+        mesh.advanceMillis(1000);
+        List<PeerEvent> aboutC = a.events.stream().filter(e -> e.peer().node().equals(c.id())).toList();
+        assertEquals(List.of(PeerEvent.Type.PEER_UP), aboutC.stream().map(PeerEvent::type).toList(), aboutC.toString());
+        assertEquals(Route.relay(b.id()), aboutC.get(0).peer().route());
+        a.events.clear();
+        // b drops c: a has no route left to c
+        b.core.removePeer(c.id());
+        mesh.settle();
+        assertEquals(List.of(PeerEvent.Type.PEER_DOWN), a.events.stream().filter(e -> e.peer().node().equals(c.id()))
+                .map(PeerEvent::type).toList());
+        assertEquals(Route.UNREACHABLE, a.peer(c).route());
+    }
+
+    @Test
+    void losingTheDirectLinkWhileARelayRemainsIsARouteChangeNotPeerDown() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        TestMesh.Node c = mesh.node("c");
+        c.start(UnaryOperator.identity(), c.url(1), c.url(2));
+        b.start(UnaryOperator.identity(), b.url(1));
+        a.start(UnaryOperator.identity());
+        a.addPeer(b, b.url(1));
+        b.addPeer(c, c.url(1));
+        a.addPeer(c, c.url(2));
+        mesh.advanceMillis(1000);
+        assertEquals(Route.Kind.DIRECT, a.peer(c).route().kind());
+        a.events.clear();
+        mesh.net.dialed(c.url(2)).forEach(MemoryNetwork.End::reset);
+        mesh.settle();
+        List<PeerEvent.Type> types = a.events.stream().filter(e -> e.peer().node().equals(c.id()))
+                .map(PeerEvent::type).toList();
+        assertEquals(List.of(PeerEvent.Type.CHANNEL_DOWN, PeerEvent.Type.ROUTE_CHANGED), types);
+        assertEquals(Route.relay(b.id()), a.peer(c).route());
+        a.events.clear();
+        mesh.advanceMillis(1000); // a redials c
+        assertEquals(List.of(PeerEvent.Type.CHANNEL_UP, PeerEvent.Type.ACTIVE_CHANNEL_CHANGED, PeerEvent.Type.ROUTE_CHANGED),
+                a.events.stream().filter(e -> e.peer().node().equals(c.id())).map(PeerEvent::type).toList());
+        assertEquals(Route.Kind.DIRECT, a.peer(c).route().kind());
+    }
+
+    @Test
     void failsMessagesThatCannotBeQueuedOrExpireNeverSilently() {
         a = mesh.node("a");
         b = mesh.node("b");
