@@ -114,7 +114,7 @@ public final class MeshRouter implements Router, NodeIdentity {
         @AttributeDefinition(description = "Reconnect backoff cap, in milliseconds.")
         long backoffCapMillis() default 30_000;
 
-        @AttributeDefinition(description = "Retry pace of a failed or refused channel, in milliseconds.")
+        @AttributeDefinition(description = "Retry pace of a failed channel (repeated identical permanent failures, a protocol violation, flooding), in milliseconds. A refused key uses the regular backoff instead.")
         long slowRetryMillis() default 60_000;
 
         @AttributeDefinition(description = "Identical permanent failures before a channel is marked FAILED.")
