@@ -359,7 +359,7 @@ public final class MeshCore implements Router {
         }
         if (any) {
             count("retriesOnReconfiguration");
-            if (link.state == LinkState.REFUSED || link.state == LinkState.DOWN) {
+            if (link.state == LinkState.REFUSED) {
                 setLinkState(link, LinkState.CONNECTING, "reconfigured");
             }
         }
