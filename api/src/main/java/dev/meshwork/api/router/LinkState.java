@@ -8,7 +8,7 @@ package dev.meshwork.api.router;
  *       │                        │ last channel lost
  *       │                        ▼            │ a channel's hello
  *       └──────────────────▶   DOWN ──────────┘
- *   any ──peer refused our key / Goodbye──▶ REFUSED ──slow retry──▶ CONNECTING
+ *   any ──peer refused our key / Goodbye──▶ REFUSED ──retry with backoff──▶ CONNECTING
  *   any ──removePeer──▶ REMOVED
  * </pre>
  */
@@ -19,7 +19,11 @@ public enum LinkState {
     UP,
     /** Every channel was lost; channels are reconnecting with backoff. */
     DOWN,
-    /** The peer refused us or said Goodbye; retried only slowly; the status says why. */
+    /**
+     * The peer refused us or said Goodbye; the status says why. Retried with the regular capped
+     * backoff (the peer may not have our configuration yet), and at once when the peer's
+     * configuration is applied again.
+     */
     REFUSED,
     /** The peer was removed. */
     REMOVED

@@ -3,6 +3,7 @@ package dev.meshwork.transport.multichannel.internal;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.router.LinkState;
 import dev.meshwork.api.router.PeerConfig;
+import dev.meshwork.api.router.Route;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,6 +48,8 @@ final class Link {
     long lastDialStart = Long.MIN_VALUE;
     long lastProbe;
     ScheduledFuture<?> staggerTimer;
+    /** The route last announced to PeerListeners (PEER_UP, ROUTE_CHANGED, PEER_DOWN); null before the first. */
+    Route reported;
     final Map<String, Long> counters = new TreeMap<>();
 
     Link(NodeId node, PeerConfig config, Instant since) {

@@ -85,9 +85,19 @@ public final class MeshCore implements Router {
     private static final long TICK_MILLIS = 20;
     private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
     private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
+    /**
+     * Leads the reason of a hello refused because this node has no configuration for the dialer
+     * (yet). Peer configurations arrive asynchronously (at start-up after the listener is bound,
+     * or at any time at runtime), so that refusal is no verdict: the dialer retries with its
+     * normal backoff. Carried in the text, as {@code Ack.error} carries its code, because the wire
+     * schema has no code field in {@code HelloAck}; an older peer's reason without it reads as a
+     * plain {@code UNTRUSTED} refusal, which is retried with the same backoff.
+     */
+    static final String UNKNOWN_PEER_REASON = FailureCode.UNKNOWN_PEER + ": ";
 
     private final NodeIdentity identity;
-    private final RouterSettings settings;
+    /** Replaced as a whole by {@link #updateSettings}; read under the lock, except the immutable value itself. */
+    private volatile RouterSettings settings;
     private final LongSupplier nanoTime;
     private final InstantSource wall;
     private final ScheduledExecutorService scheduler;
@@ -148,6 +158,51 @@ public final class MeshCore implements Router {
 
     public RouterSettings settings() {
         return settings;
+    }
+
+    /**
+     * Applies changed tunables to the running node (the {@code dev.meshwork.node} keys other than
+     * {@code id} and {@code listen}) without dropping a link. Most are read where they are used
+     * (timeouts, limits, backoff, thresholds); the rest are applied here: rate limiters start
+     * afresh at the new budget, failure detectors of open channels relearn with the new ping
+     * intervals and pause, a larger standby count dials more channels, and a change of the trusted
+     * key set retries refused peers at once and closes links whose key is no longer trusted. The
+     * dedup window and capacity stay those the node started with.
+     */
+    public synchronized void updateSettings(RouterSettings next) {
+        RouterSettings previous = settings;
+        settings = next;
+        long now = nanoTime.getAsLong();
+        count("settingsUpdates");
+        boolean detectors = !previous.pingInterval().equals(next.pingInterval())
+                || !previous.standbyPingInterval().equals(next.standbyPingInterval())
+                || !previous.acceptablePause().equals(next.acceptablePause());
+        boolean trust = !previous.trustedKeys().equals(next.trustedKeys());
+        for (Link link : List.copyOf(links.values())) {
+            if (previous.rateBudget() != next.rateBudget()) {
+                link.limiter = new RateLimiter(next.rateBudget(), now);
+            }
+            if (detectors) {
+                for (Channel ch : link.channels) {
+                    if (ch.isOpen()) {
+                        ch.detector = newDetector(ch == link.active ? next.pingInterval() : next.standbyPingInterval(), now);
+                    }
+                }
+            }
+            if (trust && link.pinnedKey != null && (link.config == null || link.config.publicKey().isEmpty())
+                    && !trusted(link.node, link.pinnedKey)) {
+                for (Channel ch : List.copyOf(link.channels)) {
+                    if (ch.isOpen()) {
+                        closeChannel(ch, Goodbye.Code.UNTRUSTED, "key of " + link.node + " is no longer trusted");
+                    }
+                }
+                continue;
+            }
+            if (trust) {
+                retryNow(link);
+            }
+            ensureDials(link);
+        }
     }
 
     // ---------------------------------------------------------------- transports and listeners
@@ -282,7 +337,32 @@ public final class MeshCore implements Router {
                 l.channels.add(new Channel(l, u, false));
             }
         }
+        retryNow(link);
         ensureDials(link);
+    }
+
+    /**
+     * The peer's configuration was (re)applied: whatever made its channels wait (a refused key, a
+     * URL that did not answer) may be fixed, so channels in backoff or failed forget their
+     * failures and dial at once instead of sitting out a long delay.
+     */
+    private void retryNow(Link link) {
+        boolean any = false;
+        for (Channel ch : link.outbound()) {
+            if (ch.state == ChannelState.BACKOFF || ch.state == ChannelState.FAILED) {
+                ch.failures = 0;
+                ch.identicalPermanent = 0;
+                ch.lastPermanent = null;
+                any = true;
+                dial(ch);
+            }
+        }
+        if (any) {
+            count("retriesOnReconfiguration");
+            if (link.state == LinkState.REFUSED) {
+                setLinkState(link, LinkState.CONNECTING, "reconfigured");
+            }
+        }
     }
 
     @Override
@@ -365,6 +445,7 @@ public final class MeshCore implements Router {
                 link = new Link(target, null, wall.instant());
                 link.limiter = new RateLimiter(settings.rateBudget(), start);
                 links.put(target, link);
+                reviewRelayRoute(link);
             }
             if (link.held() >= settings.queueLimit() || link.queuedBytes + payload.length > settings.queueBytes()) {
                 count("dropped.queueFull");
@@ -426,12 +507,17 @@ public final class MeshCore implements Router {
         return done;
     }
 
-    /** Stops: Goodbye on every channel, every held message fails with {@code SHUT_DOWN}. */
-    public void close() {
+    /**
+     * Stops: Goodbye on every channel, every held message fails with {@code SHUT_DOWN}.
+     *
+     * @return completes when every listener released its address, so a restarted router can bind
+     *         it again (a DS re-activation on a configuration change does at once)
+     */
+    public CompletableFuture<Void> close() {
         List<TransportListener> ls;
         synchronized (this) {
             if (closed) {
-                return;
+                return CompletableFuture.completedFuture(null);
             }
             closed = true;
             if (ticker != null) {
@@ -447,13 +533,18 @@ public final class MeshCore implements Router {
             }
             ls = List.copyOf(listening);
         }
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (TransportListener l : ls) {
             try {
-                l.closeAsync();
+                closing.add(l.closeAsync().exceptionally(e -> {
+                    LOG.debug("closing listener {}: {}", l.uri(), e.toString());
+                    return null;
+                }));
             } catch (RuntimeException e) {
                 LOG.debug("closing listener {}: {}", l.uri(), e.toString());
             }
         }
+        return CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
     }
 
     // ---------------------------------------------------------------- dialing and backoff
@@ -574,7 +665,11 @@ public final class MeshCore implements Router {
             count("refused.selfConnection");
             return;
         }
-        if (!failure.isRetryable() && ch.identicalPermanent >= settings.permanentFailureLimit()) {
+        // A refused key is not parked for slowRetry: the refusing side may learn our key any
+        // moment (its peer configuration arrives asynchronously), so it keeps the regular jittered,
+        // capped backoff; a configuration change of the peer retries at once (retryNow).
+        boolean parks = failure.code() != FailureCode.UNTRUSTED;
+        if (!failure.isRetryable() && parks && ch.identicalPermanent >= settings.permanentFailureLimit()) {
             scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
         } else {
             int attempt = Math.min(ch.failures - 1, 30);
@@ -724,7 +819,10 @@ public final class MeshCore implements Router {
         }
         if (link.state != LinkState.UP) {
             setLinkState(link, LinkState.UP, ch.uri.toString());
-            emit(PeerEvent.Type.PEER_UP, link, "via " + ch.uri);
+            boolean relayed = link.reported != null && link.reported.kind() == Route.Kind.RELAY;
+            link.reported = Route.direct(ch.uri);
+            // a peer already reachable through a relay is not new: its route changed
+            emit(relayed ? PeerEvent.Type.ROUTE_CHANGED : PeerEvent.Type.PEER_UP, link, "via " + ch.uri);
             broadcastNeighbours();
         }
         ensureDials(link);
@@ -776,12 +874,54 @@ public final class MeshCore implements Router {
                 setActive(link, best, "failover from " + ch.uri + " (" + why.getMessage() + ")");
             } else {
                 setLinkState(link, LinkState.DOWN, why.getMessage());
-                emit(PeerEvent.Type.PEER_DOWN, link, why.getMessage());
+                Link via = relayFor(link.node);
+                if (via != null) {
+                    link.reported = Route.relay(via.node);
+                    emit(PeerEvent.Type.ROUTE_CHANGED, link, "direct link lost (" + why.getMessage() + "), relayed via "
+                            + via.node);
+                } else {
+                    link.reported = Route.UNREACHABLE;
+                    emit(PeerEvent.Type.PEER_DOWN, link, why.getMessage());
+                }
                 broadcastNeighbours();
             }
         }
+        reviewRelayRoutes();
         for (Link l : List.copyOf(links.values())) {
             flush(l);
+        }
+    }
+
+    /**
+     * Tells PeerListeners about relay routes, as {@link PeerEvent.Type} promises: a peer without an
+     * open channel of its own that becomes reachable through a neighbour is PEER_UP, a change of
+     * that neighbour is ROUTE_CHANGED, the loss of the last route is PEER_DOWN. Only for peers this
+     * node has a link to (configured, learnt, or sent to); gossip alone does not create peers.
+     */
+    private void reviewRelayRoutes() {
+        for (Link link : List.copyOf(links.values())) {
+            reviewRelayRoute(link);
+        }
+    }
+
+    private void reviewRelayRoute(Link link) {
+        if (link.state == LinkState.REMOVED || link.channels.stream().anyMatch(Channel::isOpen)) {
+            return; // the direct channels report for themselves (channelUp, channelDown)
+        }
+        Link via = relayFor(link.node);
+        Route now = via == null ? Route.UNREACHABLE : Route.relay(via.node);
+        Route before = link.reported;
+        boolean wasReachable = before != null && before.kind() != Route.Kind.UNREACHABLE;
+        if (now.equals(before) || (before == null && via == null)) {
+            return;
+        }
+        link.reported = now;
+        if (via != null && !wasReachable) {
+            emit(PeerEvent.Type.PEER_UP, link, "relayed via " + via.node);
+        } else if (via != null) {
+            emit(PeerEvent.Type.ROUTE_CHANGED, link, "relayed via " + via.node);
+        } else if (wasReachable) {
+            emit(PeerEvent.Type.PEER_DOWN, link, "no direct channel and no relay reaches it");
         }
     }
 
@@ -1156,10 +1296,17 @@ public final class MeshCore implements Router {
         if (goodbye.getCode() == Goodbye.Code.UNTRUSTED) {
             refused(link, why);
         }
-        channelDown(ch, goodbye.getCode() == Goodbye.Code.SELF_CONNECTION
-                ? new PermanentException(FailureCode.SELF_CONNECTION, why)
+        // A peer that stops (a restart, e.g. SCR re-activating its router on a configuration
+        // change), drops us from its configuration, or stops trusting us may take us back any moment:
+        // redial at the normal, capped backoff (its refusals then say why). Other intentional
+        // closes (protocol violation, flooding, surplus channel) are retried only slowly.
+        Goodbye.Code code = goodbye.getCode();
+        boolean comesBack = code == Goodbye.Code.SHUTDOWN || code == Goodbye.Code.REMOVED
+                || code == Goodbye.Code.UNTRUSTED;
+        channelDown(ch, code == Goodbye.Code.SELF_CONNECTION ? new PermanentException(FailureCode.SELF_CONNECTION, why)
+                : comesBack ? new RetryableException(FailureCode.CLOSED, why)
                 : new PermanentException(FailureCode.CLOSED, why));
-        if (!ch.inbound && ch.state == ChannelState.BACKOFF) {
+        if (!ch.inbound && ch.state == ChannelState.BACKOFF && !comesBack) {
             // an intentional close: no reconnect at the normal pace
             scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
         }
@@ -1228,6 +1375,7 @@ public final class MeshCore implements Router {
         link.neighboursVersion = Math.max(version, link.neighboursVersion);
         link.neighbours = ids.stream().filter(NodeId::isValid).map(NodeId::of)
                 .filter(n -> !n.equals(identity.nodeId())).collect(Collectors.toSet());
+        reviewRelayRoutes();
         // a route through this neighbour may have appeared: flush links that wait for one
         for (Link l : List.copyOf(links.values())) {
             if (l != link && !l.queue.isEmpty()) {
@@ -1377,7 +1525,7 @@ public final class MeshCore implements Router {
                             if (channel != null) {
                                 refused(channel.link, why);
                             }
-                            fail(new PermanentException(FailureCode.UNTRUSTED, why), null);
+                            fail(refusal(g.getReason(), why), null);
                         } else {
                             fail(new PermanentException(FailureCode.CLOSED, why), null);
                         }
@@ -1435,10 +1583,19 @@ public final class MeshCore implements Router {
                     problem = "malformed public key";
                 }
                 if (key != null && !trusted(NodeId.of(hello.getNodeId()), key)) {
-                    problem = "key of " + hello.getNodeId() + " is not trusted";
                     code = Goodbye.Code.UNTRUSTED;
-                    failure = FailureCode.UNTRUSTED;
-                    counter = "refused.untrusted";
+                    count("refused.untrusted");
+                    if (pinnedKey(NodeId.of(hello.getNodeId())) != null) {
+                        problem = "key of " + hello.getNodeId() + " is not trusted: it is not the key configured for it";
+                        failure = FailureCode.UNTRUSTED;
+                        counter = "refused.keyMismatch";
+                    } else {
+                        // no configuration for it (yet): not a verdict, the dialer retries at its normal pace
+                        problem = UNKNOWN_PEER_REASON + "key of " + hello.getNodeId()
+                                + " is not trusted (yet): no peer configuration or trusted key for it";
+                        failure = FailureCode.UNKNOWN_PEER;
+                        counter = "refused.unknownPeer";
+                    }
                 }
             }
             if (problem != null) {
@@ -1448,7 +1605,8 @@ public final class MeshCore implements Router {
                     LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
                 }
                 connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
-                if (failure == FailureCode.UNTRUSTED && NodeId.isValid(hello.getNodeId())) {
+                if ((failure == FailureCode.UNTRUSTED || failure == FailureCode.UNKNOWN_PEER)
+                        && NodeId.isValid(hello.getNodeId())) {
                     Link link = links.get(NodeId.of(hello.getNodeId()));
                     if (link != null) {
                         link.count("refusals");
@@ -1456,7 +1614,7 @@ public final class MeshCore implements Router {
                         emit(PeerEvent.Type.PEER_REFUSED, link, "we refused it: " + problem);
                     }
                 }
-                fail(failure == FailureCode.PROTOCOL_VIOLATION ? new PermanentException(failure, problem)
+                fail(failure == FailureCode.UNKNOWN_PEER ? new RetryableException(failure, problem)
                         : new PermanentException(failure, problem), code);
                 return;
             }
@@ -1475,7 +1633,7 @@ public final class MeshCore implements Router {
                 if (channel != null) {
                     refused(channel.link, why);
                 }
-                fail(new PermanentException(FailureCode.UNTRUSTED, why), null);
+                fail(refusal(ack.getReason(), why), null);
                 return;
             }
             if (peerHello == null) {
@@ -1534,10 +1692,6 @@ public final class MeshCore implements Router {
                     : CloseReason.POLICY_VIOLATION, why.getMessage());
             if (channel != null && !channel.inbound && (channel.state == ChannelState.AUTHENTICATING)) {
                 channelFailed(channel, why);
-                if (why.code() == FailureCode.UNTRUSTED && channel.state == ChannelState.BACKOFF) {
-                    // refused keys are not retried at the normal pace
-                    scheduleRetry(channel, ChannelState.FAILED, settings.slowRetry().toNanos());
-                }
                 ensureDialsLater(channel.link);
             }
         }
@@ -1593,6 +1747,20 @@ public final class MeshCore implements Router {
                 }
             }
         }
+    }
+
+    /**
+     * How a refusal of our hello is taken: the peer does not know us (yet), which is retried at the
+     * normal pace, or it rejected our key.
+     */
+    private static MeshworkException refusal(String reason, String why) {
+        return reason.startsWith(UNKNOWN_PEER_REASON) ? new RetryableException(FailureCode.UNKNOWN_PEER, why)
+                : new PermanentException(FailureCode.UNTRUSTED, why);
+    }
+
+    private PublicKey pinnedKey(NodeId node) {
+        Link link = links.get(node);
+        return link != null && link.config != null && link.config.publicKey().isPresent() ? link.pinnedKey : null;
     }
 
     /** A key configured for the peer must match exactly; otherwise the node-wide trusted set decides. */

@@ -18,7 +18,7 @@ import java.util.Set;
  * @param minStdDeviation     floor of the heartbeat inter-arrival deviation (keeps phi sane on a steady link)
  * @param acceptablePause     extra silence tolerated on top of the learnt distribution (GC, CPU starvation)
  * @param backoff             per-channel reconnect backoff
- * @param slowRetry           pace of retries of a FAILED or refused channel
+ * @param slowRetry           pace of retries of a FAILED channel (a refused key uses {@code backoff})
  * @param permanentFailureLimit identical permanent failures before a channel is marked FAILED
  * @param standbyCount        hot standby channels kept open besides the active one
  * @param dialStagger         Happy-Eyeballs delay between dial attempts of one link

@@ -129,6 +129,28 @@ class LoopbackComponentTest {
     }
 
     @Test
+    void dialerRefusedWhileTheListenerHadNoConfigurationForItLinksUpSoonAfterTheConfigurationArrives() {
+        // b is listening but its peer configurations have not been delivered yet (ConfigAdmin, async)
+        RealNode b = new RealNode("b", Set.of(), 1);
+        RealNode a = new RealNode("a", Set.of(), 0);
+        a.addPeer(b, b.listening);
+        NodeId bId = b.identity.nodeId();
+        Await.until("b refused a", WAIT, () -> b.core.counters().getOrDefault("refused.untrusted", 0L) >= 1
+                && a.core.peer(bId).orElseThrow().channels().get(0).lastError().isPresent());
+        String refusal = a.core.peer(bId).orElseThrow().channels().get(0).lastError().orElseThrow();
+        long start = System.nanoTime();
+        // b's configuration of a arrives; b's own dial to a goes nowhere (a does not listen)
+        b.addPeer(a, List.of(URI.create("tcp://127.0.0.1:1/unused")));
+        Await.until("a's link to b is up", Duration.ofSeconds(5), () -> a.up(b));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms < 5000, "took " + ms + " ms");
+        assertTrue(b.core.counters().getOrDefault("refused.unknownPeer", 0L) >= 1, "refused as not known yet");
+        assertTrue(refusal.startsWith("UNKNOWN_PEER"), refusal);
+        assertTrue(a.core.peer(bId).orElseThrow().channels().stream()
+                .noneMatch(c -> c.state() == dev.meshwork.api.router.ChannelState.FAILED));
+    }
+
+    @Test
     void failsOverWithoutLossOrDuplicatesWhenTheActiveConnectionIsBlackholed() throws Exception {
         RealNode a = new RealNode("a", Set.of(), 0);
         RealNode b = new RealNode("b", keys(a.identity), 2);

@@ -97,8 +97,80 @@ class MeshCoreTest {
         assertTrue(b.counter("refused.untrusted") >= 1, b.core.counters().toString());
         assertEquals(0, b.counter("delivered"));
         ChannelInfo ch = info.channels().get(0);
-        assertEquals(ChannelState.FAILED, ch.state(), "a refused key is retried only slowly");
+        assertEquals(ChannelState.BACKOFF, ch.state(), "a refused key is retried with the regular backoff");
         assertTrue(ch.lastError().orElseThrow().contains("not trusted"), ch.lastError().toString());
+        // never parked: even after many refusals the next attempt is at most the backoff cap away
+        mesh.advanceMillis(600_000);
+        int dials = mesh.net.dialLog.size();
+        ChannelInfo later = a.peer(b).channels().get(0);
+        assertEquals(ChannelState.BACKOFF, later.state());
+        assertFalse(later.nextAttemptAt().orElseThrow().isAfter(mesh.time.instant().plusSeconds(30)),
+                later.nextAttemptAt().toString());
+        mesh.advanceMillis(31_000);
+        assertTrue(mesh.net.dialLog.size() > dials, "retried within the backoff cap");
+        assertEquals(0, b.counter("delivered"));
+    }
+
+    @Test
+    void refusesAnUnknownDialerRetryablyAndLinksUpOnItsNextAttemptOnceItIsConfigured() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        // b listens before its peer configuration arrived: it knows nobody yet
+        b.start(s -> s.withTrustedKeys(java.util.Set.of()), b.url(1));
+        a.start(UnaryOperator.identity());
+        a.addPeer(b, b.url(1));
+        mesh.advanceMillis(100);
+        ChannelInfo ch = a.peer(b).channels().get(0);
+        assertEquals(ChannelState.BACKOFF, ch.state());
+        assertEquals(1, b.counter("refused.unknownPeer"), b.core.counters().toString());
+        assertTrue(ch.lastError().orElseThrow().startsWith("UNKNOWN_PEER"), ch.lastError().toString());
+        mesh.advanceMillis(20_000);
+        assertTrue(mesh.net.dialLog.size() >= 6, "retried at the normal pace: " + mesh.net.dialLog.size());
+        assertEquals(ChannelState.BACKOFF, a.peer(b).channels().get(0).state(), "never parked as FAILED");
+        // b's configuration of a arrives; b's own dial goes nowhere (a does not listen)
+        b.addPeer(a, a.url(9));
+        java.time.Instant next = a.peer(b).channels().get(0).nextAttemptAt().orElseThrow();
+        mesh.time.advance(Duration.between(mesh.time.instant(), next).plusMillis(20));
+        assertEquals(LinkState.UP, a.peer(b).state(), "up on a's next regular attempt");
+        assertEquals(LinkState.UP, b.peer(a).state());
+    }
+
+    @Test
+    void trustedKeysChangeLiveClosingLinksNoLongerTrustedAndLettingThemBackOnceTrustedAgain() {
+        twoNodes(UnaryOperator.identity());
+        RouterSettings trusting = b.core.settings();
+        b.core.updateSettings(trusting.withTrustedKeys(java.util.Set.of()));
+        mesh.advanceMillis(2_000);
+        assertNotEquals(LinkState.UP, a.peer(b).state());
+        assertTrue(b.counter("refused.unknownPeer") >= 1, b.core.counters().toString());
+        assertTrue(a.peer(b).channels().stream().noneMatch(c -> c.state() == ChannelState.FAILED),
+                "not parked: " + a.peer(b).channels());
+        b.core.updateSettings(trusting);
+        mesh.advanceMillis(31_000); // at most one capped backoff
+        assertEquals(LinkState.UP, a.peer(b).state());
+        assertEquals(2, b.counter("settingsUpdates"));
+    }
+
+    @Test
+    void reconfiguringARefusedPeerResetsItsBackoffAndDialsAtOnce() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        TestMesh.Node mallory = mesh.node("mallory");
+        b.start(UnaryOperator.identity(), b.url(1));
+        a.start(UnaryOperator.identity());
+        a.core.addPeer(new dev.meshwork.api.router.PeerConfig(b.id(), "b", List.of(b.url(1)),
+                Optional.of(mallory.identity.publicKeyBase64())));
+        mesh.advanceMillis(20_000);
+        ChannelInfo ch = a.peer(b).channels().get(0);
+        assertTrue(a.counter("refused.untrusted") >= 3, a.core.counters().toString());
+        assertTrue(ch.nextAttemptAt().orElseThrow().isAfter(mesh.time.instant().plusSeconds(1)),
+                "backed off far by now: " + ch.nextAttemptAt());
+        int dials = mesh.net.dialLog.size();
+        a.addPeer(b, b.url(1)); // the key is corrected
+        assertEquals(dials + 1, mesh.net.dialLog.size(), "dialed at once");
+        mesh.settle();
+        assertEquals(LinkState.UP, a.peer(b).state());
+        assertEquals(1, a.counter("retriesOnReconfiguration"));
     }
 
     @Test
@@ -266,7 +338,7 @@ class MeshCoreTest {
         send(a, b, "before");
         mesh.settle();
         b.restart(b.url(1), b.url(2));
-        mesh.advanceMillis(70_000); // a redials after b's goodbye (slow retry)
+        mesh.advanceMillis(1_000); // a redials after b's SHUTDOWN goodbye at the normal backoff
         PeerInfo info = a.peer(b);
         assertEquals(LinkState.UP, info.state());
         assertNotEquals(oldIncarnation, info.incarnation().orElseThrow());
@@ -357,6 +429,57 @@ class MeshCoreTest {
         assertEquals(Route.relay(b.id()), a.core.peer(c.id()).orElseThrow().route());
         // a copy relayed twice (a re-send) reaches c's handler once
         assertEquals(1, c.received.size());
+    }
+
+    @Test
+    void peerListenersHearARelayRouteAppearChangeAndDisappear() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        TestMesh.Node c = mesh.node("c");
+        c.start(UnaryOperator.identity(), c.url(1));
+        b.start(UnaryOperator.identity(), b.url(1));
+        a.start(UnaryOperator.identity(), a.url(1));
+        a.addPeer(c, c.url(9)); // nothing listens there: c is reachable only through b
+        a.addPeer(b, b.url(1));
+        b.addPeer(c, c.url(1));
+        mesh.advanceMillis(1000);
+        List<PeerEvent> aboutC = a.events.stream().filter(e -> e.peer().node().equals(c.id())).toList();
+        assertEquals(List.of(PeerEvent.Type.PEER_UP), aboutC.stream().map(PeerEvent::type).toList(), aboutC.toString());
+        assertEquals(Route.relay(b.id()), aboutC.get(0).peer().route());
+        a.events.clear();
+        // b drops c: a has no route left to c
+        b.core.removePeer(c.id());
+        mesh.settle();
+        assertEquals(List.of(PeerEvent.Type.PEER_DOWN), a.events.stream().filter(e -> e.peer().node().equals(c.id()))
+                .map(PeerEvent::type).toList());
+        assertEquals(Route.UNREACHABLE, a.peer(c).route());
+    }
+
+    @Test
+    void losingTheDirectLinkWhileARelayRemainsIsARouteChangeNotPeerDown() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        TestMesh.Node c = mesh.node("c");
+        c.start(UnaryOperator.identity(), c.url(1), c.url(2));
+        b.start(UnaryOperator.identity(), b.url(1));
+        a.start(UnaryOperator.identity());
+        a.addPeer(b, b.url(1));
+        b.addPeer(c, c.url(1));
+        a.addPeer(c, c.url(2));
+        mesh.advanceMillis(1000);
+        assertEquals(Route.Kind.DIRECT, a.peer(c).route().kind());
+        a.events.clear();
+        mesh.net.dialed(c.url(2)).forEach(MemoryNetwork.End::reset);
+        mesh.settle();
+        List<PeerEvent.Type> types = a.events.stream().filter(e -> e.peer().node().equals(c.id()))
+                .map(PeerEvent::type).toList();
+        assertEquals(List.of(PeerEvent.Type.CHANNEL_DOWN, PeerEvent.Type.ROUTE_CHANGED), types);
+        assertEquals(Route.relay(b.id()), a.peer(c).route());
+        a.events.clear();
+        mesh.advanceMillis(1000); // a redials c
+        assertEquals(List.of(PeerEvent.Type.CHANNEL_UP, PeerEvent.Type.ACTIVE_CHANNEL_CHANGED, PeerEvent.Type.ROUTE_CHANGED),
+                a.events.stream().filter(e -> e.peer().node().equals(c.id())).map(PeerEvent::type).toList());
+        assertEquals(Route.Kind.DIRECT, a.peer(c).route().kind());
     }
 
     @Test

@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Stands in for the WebSocket transport, which is written elsewhere. A connection can be
  * black-holed: it keeps its socket but silently stops forwarding both ways.
  */
-final class TcpTestTransport implements Transport {
+public final class TcpTestTransport implements Transport {
 
     private static final AtomicInteger IDS = new AtomicInteger();
     final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
@@ -122,7 +122,7 @@ final class TcpTestTransport implements Transport {
         });
     }
 
-    void shutdown() {
+    public void shutdown() {
         servers.forEach(s -> {
             try {
                 s.close();

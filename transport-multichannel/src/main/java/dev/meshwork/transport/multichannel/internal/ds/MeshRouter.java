@@ -22,6 +22,8 @@ import java.security.PublicKey;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +41,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -53,6 +56,14 @@ import org.slf4j.LoggerFactory;
  * The DS face of the node core: reads {@code dev.meshwork.node}, loads the identity, builds a
  * {@link MeshCore} and feeds it the whiteboard ({@link Transport}s by scheme, {@link MessageHandler}s
  * by topic, {@link PeerListener}s). Registers {@link Router} and {@link NodeIdentity}.
+ *
+ * <p>A changed {@code dev.meshwork.node} configuration ({@link Modified}): timeouts, limits, backoff,
+ * thresholds and trusted keys are applied to the running core, links stay up. A change of
+ * {@code id} or {@code listen} restarts the core in place (old core closed and its addresses
+ * released, a new one with a new incarnation, the bound whiteboard services and the configured
+ * peers replayed into it), so the registered services and the {@code PeerComponent}s that
+ * reference them stay as they are. Without {@code @Modified}, SCR would deactivate the component,
+ * unbind every {@code PeerComponent} (static reference) and redo all of it.
  */
 @Component(service = {Router.class, NodeIdentity.class}, configurationPid = "dev.meshwork.node",
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
@@ -103,7 +114,7 @@ public final class MeshRouter implements Router, NodeIdentity {
         @AttributeDefinition(description = "Reconnect backoff cap, in milliseconds.")
         long backoffCapMillis() default 30_000;
 
-        @AttributeDefinition(description = "Retry pace of a failed or refused channel, in milliseconds.")
+        @AttributeDefinition(description = "Retry pace of a failed channel (repeated identical permanent failures, a protocol violation, flooding), in milliseconds. A refused key uses the regular backoff instead.")
         long slowRetryMillis() default 60_000;
 
         @AttributeDefinition(description = "Identical permanent failures before a channel is marked FAILED.")
@@ -116,25 +127,50 @@ public final class MeshRouter implements Router, NodeIdentity {
         int rateBudget() default 50_000;
     }
 
-    private final List<Object[]> early = new ArrayList<>();
+    /** Whiteboard services bound now, in bind order: replayed into every new core. */
+    private final List<Object[]> bound = new ArrayList<>();
+    /** Peers added through this Router (the PeerComponents): replayed when the core restarts in place. */
+    private final Map<NodeId, PeerConfig> peerConfigs = new LinkedHashMap<>();
     private volatile MeshCore core;
-    private Ed25519Identity identity;
+    private volatile Ed25519Identity identity;
     private ScheduledExecutorService scheduler;
     private ExecutorService callbacks;
     private final List<URI> waitingListens = new ArrayList<>();
+    private Config current;
 
     @Activate
     void activate(BundleContext context, Config config) {
-        String dataDir = Optional.ofNullable(context.getProperty("meshwork.data.dir")).orElse("data");
-        Optional<NodeId> id;
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "meshwork-router"));
+        callbacks = Executors.newCachedThreadPool(r -> thread(r, "meshwork-handlers"));
         try {
-            id = config.id().isBlank() ? Optional.empty() : Optional.of(NodeId.of(config.id().trim()));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dev.meshwork.node id: " + e.getMessage());
+            startCore(context, config);
+        } catch (RuntimeException e) {
+            deactivate(); // SCR will not call it for a failed activation
+            throw e;
         }
-        identity = Ed25519Identity.loadOrCreate(Path.of(dataDir, "identity"), id);
+    }
+
+    @Modified
+    void modified(BundleContext context, Config config) {
+        if (!config.id().trim().equals(current.id().trim())
+                || !normalised(config.listen()).equals(normalised(current.listen()))) {
+            LOG.info("dev.meshwork.node id or listen changed: restarting the router core");
+            stopCore();
+            startCore(context, config);
+            return;
+        }
+        core().updateSettings(settingsOf(config));
+        current = config;
+        LOG.info("dev.meshwork.node changed: settings applied to the running router");
+    }
+
+    private static List<String> normalised(String[] urls) {
+        return Arrays.stream(urls).map(String::trim).toList();
+    }
+
+    static RouterSettings settingsOf(Config config) {
         RouterSettings d = RouterSettings.DEFAULTS;
-        RouterSettings settings = new RouterSettings(Duration.ofMillis(config.helloTimeoutMillis()), config.queueLimit(),
+        return new RouterSettings(Duration.ofMillis(config.helloTimeoutMillis()), config.queueLimit(),
                 config.queueBytes(), config.maxPayloadBytes(), Duration.ofMillis(config.pingIntervalMillis()),
                 Duration.ofMillis(config.standbyPingIntervalMillis()), config.phiThreshold(), d.minStdDeviation(),
                 Duration.ofMillis(config.acceptablePauseMillis()),
@@ -142,33 +178,49 @@ public final class MeshRouter implements Router, NodeIdentity {
                 Duration.ofMillis(config.slowRetryMillis()), config.permanentFailureLimit(), config.standbyCount(),
                 d.dialStagger(), d.switchRatio(), d.switchSamples(), config.rateBudget(), d.dedupWindow(),
                 d.dedupCapacity(), d.clockJumpThreshold(), Set.of(config.trustedKeys()));
-        scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "meshwork-router"));
-        callbacks = Executors.newCachedThreadPool(r -> thread(r, "meshwork-handlers"));
+    }
+
+    private void startCore(BundleContext context, Config config) {
+        String dataDir = Optional.ofNullable(context.getProperty("meshwork.data.dir")).orElse("data");
+        Optional<NodeId> id;
+        try {
+            id = config.id().isBlank() ? Optional.empty() : Optional.of(NodeId.of(config.id().trim()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dev.meshwork.node id: " + e.getMessage());
+        }
+        List<URI> listen = new ArrayList<>();
+        for (String l : config.listen()) {
+            try {
+                listen.add(URI.create(l.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("dev.meshwork.node listen: malformed URL '" + l + "'");
+            }
+        }
+        RouterSettings settings = settingsOf(config);
+        identity = Ed25519Identity.loadOrCreate(Path.of(dataDir, "identity"), id);
         MeshCore c = new MeshCore(identity, settings, System::nanoTime, InstantSource.system(), scheduler, callbacks,
                 () -> ThreadLocalRandom.current().nextDouble());
         c.start();
-        List<Object[]> pending;
+        List<Object[]> replay;
+        List<PeerConfig> peers;
         synchronized (this) {
+            current = config;
+            waitingListens.clear();
             core = c;
-            pending = List.copyOf(early);
-            early.clear();
+            replay = List.copyOf(bound);
+            peers = List.copyOf(peerConfigs.values());
         }
-        pending.forEach(this::apply);
-        for (String l : config.listen()) {
-            URI uri;
+        replay.forEach(op -> apply(c, op));
+        for (PeerConfig p : peers) {
             try {
-                uri = URI.create(l.trim());
-            } catch (IllegalArgumentException e) {
-                deactivate();
-                throw new IllegalArgumentException("dev.meshwork.node listen: malformed URL '" + l + "'");
+                c.addPeer(p);
+            } catch (RuntimeException e) {
+                LOG.error("peer {} not re-added after the restart: {}", p.name(), e.getMessage());
             }
+        }
+        for (URI uri : listen) {
             if (c.hasTransport(uri.getScheme())) {
-                try {
-                    bind(c, uri);
-                } catch (RuntimeException e) {
-                    deactivate(); // SCR will not call it for a failed activation
-                    throw e;
-                }
+                bind(c, uri);
             } else {
                 synchronized (this) {
                     waitingListens.add(uri);
@@ -177,6 +229,24 @@ public final class MeshRouter implements Router, NodeIdentity {
             }
         }
         LOG.info("node {} (incarnation {}) started", identity.nodeId(), identity.incarnation());
+    }
+
+    /** Closes the core and waits (bounded) until its listeners released their addresses. */
+    private void stopCore() {
+        MeshCore c;
+        synchronized (this) {
+            c = core;
+            core = null;
+        }
+        if (c != null) {
+            try {
+                c.close().get(5, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("router listeners not closed within 5 s: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static Thread thread(Runnable r, String name) {
@@ -200,28 +270,27 @@ public final class MeshRouter implements Router, NodeIdentity {
 
     @Deactivate
     void deactivate() {
-        MeshCore c = core;
-        core = null;
-        if (c != null) {
-            c.close();
-        }
+        stopCore();
         scheduler.shutdownNow();
         callbacks.shutdown();
     }
 
-    private synchronized boolean defer(Object... op) {
-        if (core == null) {
-            early.add(op);
-            return true;
-        }
-        return false;
+    /** Records a bound whiteboard service; returns the core to hand it to, or null while there is none. */
+    private synchronized MeshCore record(Object... op) {
+        bound.add(op);
+        return core;
     }
 
-    private void apply(Object[] op) {
+    private synchronized void forget(Object service) {
+        bound.removeIf(op -> op[1] == service);
+    }
+
+    private void apply(MeshCore c, Object[] op) {
         switch ((String) op[0]) {
-            case "transport" -> addTransport((Transport) op[1], castMap(op[2]));
-            case "handler" -> addHandler((MessageHandler) op[1], castMap(op[2]));
-            case "listener" -> addListener((PeerListener) op[1]);
+            case "transport" -> transportTo(c, (Transport) op[1], castMap(op[2]));
+            case "handler" -> c.addHandler((MessageHandler) op[1],
+                    List.copyOf(MeshCore.schemesOf(castMap(op[2]).get(MessageHandler.TOPIC))));
+            case "listener" -> c.addListener((PeerListener) op[1]);
             default -> throw new IllegalStateException(String.valueOf(op[0]));
         }
     }
@@ -234,10 +303,13 @@ public final class MeshRouter implements Router, NodeIdentity {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "removeTransport")
     void addTransport(Transport transport, Map<String, Object> props) {
-        if (defer("transport", transport, props)) {
-            return;
+        MeshCore c = record("transport", transport, props);
+        if (c != null) {
+            transportTo(c, transport, props);
         }
-        MeshCore c = core;
+    }
+
+    private void transportTo(MeshCore c, Transport transport, Map<String, Object> props) {
         Set<String> schemes = MeshCore.schemesOf(props.get(Transport.SCHEMES));
         c.addTransport(transport, List.copyOf(schemes));
         List<URI> now = new ArrayList<>();
@@ -262,54 +334,57 @@ public final class MeshRouter implements Router, NodeIdentity {
     }
 
     void removeTransport(Transport transport) {
+        forget(transport);
         MeshCore c = core;
         if (c != null) {
             c.removeTransport(transport);
-        }
-        synchronized (this) {
-            early.removeIf(op -> op[1] == transport);
         }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "removeHandler")
     void addHandler(MessageHandler handler, Map<String, Object> props) {
-        if (defer("handler", handler, props)) {
-            return;
+        Object[] op = {"handler", handler, props};
+        MeshCore c = record(op);
+        if (c != null) {
+            apply(c, op);
         }
-        core.addHandler(handler, List.copyOf(MeshCore.schemesOf(props.get(MessageHandler.TOPIC))));
     }
 
     void removeHandler(MessageHandler handler) {
+        forget(handler);
         MeshCore c = core;
         if (c != null) {
             c.removeHandler(handler);
-        }
-        synchronized (this) {
-            early.removeIf(op -> op[1] == handler);
         }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "removeListener")
     void addListener(PeerListener listener) {
-        if (defer("listener", listener, Map.of())) {
-            return;
+        MeshCore c = record("listener", listener, Map.of());
+        if (c != null) {
+            c.addListener(listener);
         }
-        core.addListener(listener);
     }
 
     void removeListener(PeerListener listener) {
+        forget(listener);
         MeshCore c = core;
         if (c != null) {
             c.removeListener(listener);
         }
-        synchronized (this) {
-            early.removeIf(op -> op[1] == listener);
-        }
     }
 
     // ---- Router, delegated
+
+    private MeshCore core() {
+        MeshCore c = core;
+        if (c == null) {
+            throw new IllegalStateException("the router is stopped or restarting");
+        }
+        return c;
+    }
 
     @Override
     public NodeId localNode() {
@@ -318,48 +393,57 @@ public final class MeshRouter implements Router, NodeIdentity {
 
     @Override
     public CompletableFuture<DeliveryResult> send(NodeId target, String topic, byte[] payload, SendOptions options) {
-        return core.send(target, topic, payload, options);
+        return core().send(target, topic, payload, options);
     }
 
     @Override
     public CompletableFuture<Void> deliverLocally(InboundMessage message) {
-        return core.deliverLocally(message);
+        return core().deliverLocally(message);
     }
 
     @Override
     public void addPeer(PeerConfig peer) {
-        core.addPeer(peer);
+        MeshCore c = core;
+        if (c != null) {
+            c.addPeer(peer); // validates: a refused configuration is not recorded
+        }
+        synchronized (this) {
+            peerConfigs.put(peer.node(), peer);
+        }
     }
 
     @Override
     public boolean removePeer(NodeId node) {
+        synchronized (this) {
+            peerConfigs.remove(node);
+        }
         MeshCore c = core;
         return c != null && c.removePeer(node);
     }
 
     @Override
     public List<PeerInfo> peers() {
-        return core.peers();
+        return core().peers();
     }
 
     @Override
     public Optional<PeerInfo> peer(NodeId node) {
-        return core.peer(node);
+        return core().peer(node);
     }
 
     @Override
     public List<URI> listenUris() {
-        return core.listenUris();
+        return core().listenUris();
     }
 
     @Override
     public WorkToken beginWork(NodeId peer) {
-        return core.beginWork(peer);
+        return core().beginWork(peer);
     }
 
     @Override
     public Map<String, Long> counters() {
-        return core.counters();
+        return core().counters();
     }
 
     // ---- NodeIdentity, delegated

@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -19,6 +20,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * One configured peer ({@code dev.meshwork.peer~NAME}): adds it to the router while the
  * configuration exists and removes it when the configuration is deleted.
+ *
+ * <p>A changed configuration is applied in place ({@link Modified}): the link, its queue and its
+ * open channels stay, and channels waiting in backoff (say, after the peer refused a key that was
+ * just corrected) dial at once. Only a change of the node id replaces the peer.
  */
 @Component(service = {}, configurationPid = "dev.meshwork.peer", configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = PeerComponent.Config.class, factory = true)
@@ -44,12 +49,25 @@ public final class PeerComponent {
 
     @Activate
     void activate(Config config, Map<String, Object> props) {
+        apply(config, props);
+    }
+
+    @Modified
+    void modified(Config config, Map<String, Object> props) {
+        apply(config, props);
+    }
+
+    private void apply(Config config, Map<String, Object> props) {
         String pid = String.valueOf(props.getOrDefault("service.pid", "dev.meshwork.peer"));
         String name = pid.contains("~") ? pid.substring(pid.indexOf('~') + 1) : config.node();
         try {
-            node = NodeId.of(config.node());
-            PeerConfig peer = new PeerConfig(node, name, Arrays.stream(config.urls()).map(String::trim).map(URI::create).toList(),
+            NodeId next = NodeId.of(config.node());
+            PeerConfig peer = new PeerConfig(next, name, Arrays.stream(config.urls()).map(String::trim).map(URI::create).toList(),
                     config.publicKey().isBlank() ? Optional.empty() : Optional.of(config.publicKey().trim()));
+            if (node != null && !node.equals(next)) {
+                router.removePeer(node);
+            }
+            node = next;
             router.addPeer(peer);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("dev.meshwork.peer~" + name + ": " + e.getMessage(), e);
