@@ -39,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.inject.Inject;
-import org.junit.Ignore;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -273,13 +272,10 @@ public class DynamicsUnderLoadTest {
     }
 
     /**
-     * Product bug (transport-multichannel, {@code MeshRouter.removeTransport}/{@code addTransport}):
-     * when the transport-ws bundle restarts, the router does not listen again on its configured
-     * {@code listen} URLs, while {@code Router.listenUris()} still reports them. The test above
-     * passes because the framework node dials its peer; a node that is only dialed stays
-     * unreachable until the router component restarts. Remove {@code @Ignore} once fixed.
+     * When the transport-ws bundle restarts, its listeners close with it; the router listens on
+     * its configured {@code listen} URLs again once the transport returns (it used not to, while
+     * {@code Router.listenUris()} still reported them: a node that is only dialed stayed unreachable).
      */
-    @Ignore("product bug: the router does not listen again after the transport-ws bundle restarts")
     @Test
     public void theNodeListensAgainAfterTheTransportBundleRestarts() throws Exception {
         try (FrameworkNode node = new FrameworkNode(context)) {

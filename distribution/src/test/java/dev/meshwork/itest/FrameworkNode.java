@@ -45,14 +45,6 @@ final class FrameworkNode implements AutoCloseable {
     }
 
     /**
-     * Retry pace of a FAILED channel. The default (60 s) would hold a link down for a minute after
-     * the transport-ws bundle restarts: the router takes the transport's own "shutting down" close
-     * for the peer's intentional close and marks the channel FAILED, and a returning transport does
-     * not re-dial FAILED channels (a product bug, reported; see DynamicsUnderLoadTest).
-     */
-    static final long SLOW_RETRY_MILLIS = 1_000;
-
-    /**
      * Makes the node listen on a free loopback port instead of the default 7400 (other builds on
      * the machine may hold it), once per framework, and returns the URL it listens on.
      */
@@ -83,7 +75,6 @@ final class FrameworkNode implements AutoCloseable {
             listen.add("ws://127.0.0.1:" + port + "/mesh");
             listen.addAll(List.of(extra));
             props.put("listen", listen.toArray(String[]::new));
-            props.put("slowRetryMillis", SLOW_RETRY_MILLIS);
             config.update(props);
         }
         String url = ((String[]) config.getProperties().get("listen"))[0];

@@ -47,6 +47,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,6 +115,7 @@ public final class MeshCore implements Router {
     private final Map<NodeId, SerialExecutor> inboundOrder = new ConcurrentHashMap<>();
     private final Map<String, Long> counters = new TreeMap<>();
     private final List<TransportListener> listening = new CopyOnWriteArrayList<>();
+    private final List<Listen> listens = new CopyOnWriteArrayList<>();
     private final List<URI> listenUris = new CopyOnWriteArrayList<>();
     private final DedupWindow<Delivery> received;
     private final DedupWindow<Link> relayed;
@@ -207,20 +209,61 @@ public final class MeshCore implements Router {
 
     // ---------------------------------------------------------------- transports and listeners
 
-    /** A transport appeared for {@code schemes}; peers waiting for one are dialed. */
+    /**
+     * A transport appeared for {@code schemes}; peers waiting for one are dialed, and channels of
+     * those schemes that failed or back off (their transport went away under them, e.g. its bundle
+     * restarted) are dialed at once rather than at their backoff's pace.
+     */
     public void addTransport(Transport transport, List<String> schemes) {
         synchronized (this) {
+            Set<String> lower = new HashSet<>();
             for (String s : schemes) {
                 transports.put(s.toLowerCase(), transport);
+                lower.add(s.toLowerCase());
             }
             for (Link link : links.values()) {
+                boolean any = false;
+                for (Channel ch : link.outbound()) {
+                    if ((ch.state == ChannelState.BACKOFF || ch.state == ChannelState.FAILED)
+                            && lower.contains(String.valueOf(ch.uri.getScheme()).toLowerCase())) {
+                        ch.failures = 0;
+                        ch.identicalPermanent = 0;
+                        ch.lastPermanent = null;
+                        any = true;
+                        dial(ch);
+                    }
+                }
+                if (any) {
+                    count("retriesOnNewTransport");
+                }
                 ensureDials(link);
             }
         }
     }
 
-    public synchronized void removeTransport(Transport transport) {
+    /**
+     * The transport went away: its listeners closed with it.
+     *
+     * @return the URLs that were asked to be listened on with it, to listen on again once a
+     *         transport for their scheme returns
+     */
+    public synchronized List<URI> removeTransport(Transport transport) {
         transports.values().removeIf(t -> t == transport);
+        List<URI> lost = new ArrayList<>();
+        listens.removeIf(l -> {
+            if (l.transport() != transport) {
+                return false;
+            }
+            lost.add(l.requested());
+            listening.remove(l.listener());
+            listenUris.remove(l.listener().uri());
+            return true;
+        });
+        return lost;
+    }
+
+    /** One listen: what was asked for, with which transport, and what it bound. */
+    private record Listen(URI requested, Transport transport, TransportListener listener) {
     }
 
     public boolean hasTransport(String scheme) {
@@ -242,6 +285,7 @@ public final class MeshCore implements Router {
         return transport.listen(uri, this::accept).thenApply(l -> {
             listening.add(l);
             listenUris.add(l.uri());
+            listens.add(new Listen(uri, transport, l));
             return l.uri();
         });
     }

@@ -296,6 +296,29 @@ class MeshCoreTest {
     }
 
     @Test
+    void aReturningTransportRedialsBackedOffChannelsAtOnceAndGetsItsListensBack() {
+        a = mesh.node("a");
+        b = mesh.node("b");
+        a.start(UnaryOperator.identity());
+        dev.meshwork.api.transport.Transport own = mesh.net.transport();
+        a.core.addTransport(own, List.of("mem"));
+        a.core.listen(a.url(1)).join();
+        a.addPeer(b, b.url(1)); // nobody listens at b yet: refused, again and again
+        mesh.advanceMillis(10_000);
+        assertEquals(ChannelState.BACKOFF, a.peer(b).channels().get(0).state());
+        // the transport goes (its bundle stops): the listens made with it are handed back
+        assertEquals(List.of(a.url(1)), a.core.removeTransport(own));
+        assertTrue(a.core.listenUris().isEmpty(), "a gone transport's listener is not reported");
+        b.start(UnaryOperator.identity(), b.url(1));
+        int dials = mesh.net.dialLog.size();
+        a.core.addTransport(mesh.net.transport(), List.of("mem")); // it comes back
+        mesh.settle(); // 1 ms: far less than the 8 s the backoff had reached
+        assertTrue(mesh.net.dialLog.size() > dials, "dialed at once");
+        assertEquals(LinkState.UP, a.peer(b).state());
+        assertEquals(1, a.counter("retriesOnNewTransport"));
+    }
+
+    @Test
     void backoffResetsAfterASuccessfulHello() {
         a = mesh.node("a");
         b = mesh.node("b");

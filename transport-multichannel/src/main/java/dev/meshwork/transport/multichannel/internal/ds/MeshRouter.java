@@ -337,7 +337,13 @@ public final class MeshRouter implements Router, NodeIdentity {
         forget(transport);
         MeshCore c = core;
         if (c != null) {
-            c.removeTransport(transport);
+            List<URI> lost = c.removeTransport(transport);
+            if (!lost.isEmpty()) {
+                synchronized (this) {
+                    waitingListens.addAll(lost);
+                }
+                LOG.info("transport gone: listening on {} again once one registers", lost);
+            }
         }
     }
 
