@@ -388,7 +388,7 @@ public final class TransportBench {
 
     // ------------------------------------------------------------------ echo
 
-    /** Closed loop when {@code rate} is 0, else paced at {@code rate} requests/s in total; returns {req/s, p99 ms}. */
+    /** Closed loop when {@code rate} is 0, else paced at {@code rate} requests/s in total; returns {req/s, p99, p50, p90, p99.9 ms}. */
     static double[] meshworkEcho(int port, int connections, Duration duration, int rate) throws Exception {
         var pacer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         try (WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system())) {
@@ -445,8 +445,8 @@ public final class TransportBench {
                 k += counts[i];
             }
             Arrays.sort(all);
-            double p99 = all.length == 0 ? Double.NaN : all[(int) (all.length * 0.99)] / 1e6;
-            return new double[] {total.get() / seconds, p99};
+            double p99 = percentile(all, 0.99);
+            return new double[] {total.get() / seconds, p99, percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.999)};
         } finally {
             pacer.shutdownNow();
         }
@@ -493,6 +493,7 @@ public final class TransportBench {
         System.out.printf("%-34s %12.0f%n", "meshwork echo N conns, req/s", mesh[0]);
         System.out.printf("%-34s %12.3f%n", "meshwork closed-loop p99, ms", mesh[1]);
         System.out.printf("%-34s %12.3f%n", "meshwork p99 at 10k req/s, ms", paced[1]);
+        System.out.printf("%-34s %12s%n", "  p50 / p90 / p99.9 at 10k, ms", String.format("%.3f / %.3f / %.3f", paced[2], paced[3], paced[4]));
         System.out.printf("%-34s %12.0f%n", "meshwork achieved paced req/s", paced[0]);
         System.out.printf("%-34s %12.0f%n", "bare Netty echo N conns, req/s", netty);
         System.out.printf("%-34s %12.0f%n", "Node.js ws echo N conns, req/s", ws);
@@ -549,6 +550,10 @@ public final class TransportBench {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    private static double percentile(long[] sorted, double q) {
+        return sorted.length == 0 ? Double.NaN : sorted[(int) (sorted.length * q)] / 1e6;
     }
 
     static double nodeWsEcho(int connections, Duration duration) throws Exception {
