@@ -29,14 +29,15 @@ import org.slf4j.LoggerFactory;
  * <p><b>Protocol.</b> Per neighbour the engine keeps {@code assumed}: what it believes the
  * neighbour holds (a version vector).
  * <ul>
- *   <li>Link up (and a neighbour's PEER_UP while linked): a <em>catch-up</em>, {@code DIGEST(my vv)}
- *       marked "answer me", repeated with a short jittered backoff ({@link SyncConfig#catchUpBackoff},
- *       200 ms doubling to 5 s by default) until the neighbour's version vector arrives (any
- *       DIGEST or DELTA from it). The first one is easily lost: the neighbour's health handler
- *       may not be registered yet when its link comes up, and the router then drops the message.
- *       Marked digests are answered even when the digests match (with a plain digest), so a
- *       catch-up always ends with an answer; an answer is never marked, so it is not answered
- *       again.</li>
+ *   <li>Link up (and a neighbour's PEER_UP while linked, or a failed send to it): a
+ *       <em>catch-up</em>, a request {@code DIGEST(my vv)} marked "answer me", repeated with a
+ *       short jittered backoff ({@link SyncConfig#catchUpBackoff}, 200 ms doubling to 5 s by
+ *       default) until a DIGEST or DELTA of the neighbour arrives whose vector we then cover
+ *       (we hold all it holds). The first one is easily lost: the neighbour's health handler
+ *       may not be registered yet when its link comes up, and the router then drops the message;
+ *       so may the answer. A marked digest is always answered (with a plain digest when
+ *       nothing else is due), so a catch-up ends as soon as messages get through; a node sends
+ *       marked digests only while it is not caught up itself, so answers do not echo.</li>
  *   <li>Every anti-entropy interval: send {@code DIGEST(my vv)}.</li>
  *   <li>On {@code DIGEST(v)}: {@code assumed := v} (for a periodic digest, except what we sent
  *       in the last half interval, which may still be in flight; a <em>request</em> digest is
@@ -147,7 +148,10 @@ public final class SyncEngine {
         boolean roundOpen;
         /** When we last sent this neighbour a digest it has not answered with a delta (wall millis), or -1. */
         long digestOutstandingSince = -1;
-        /** Whether its version vector arrived since the link came up (ends the catch-up). */
+        /**
+         * Whether, since the link came up, a version vector of it arrived that we then covered:
+         * we hold all it holds, so the catch-up is over.
+         */
         boolean heard;
         /** Catch-up digests repeated so far (the backoff step). */
         int catchUpRetries;
@@ -327,9 +331,13 @@ public final class SyncEngine {
         // else: the catch-up timer is armed and repeats at the short backoff
     }
 
+    /**
+     * Sends the catch-up: a request (taken literally, so what we lack is sent even if the
+     * neighbour sent it recently and it was lost), marked "answer me" by {@link #send}.
+     */
     private void catchUp(NodeId node, Neighbour n) {
         n.roundOpen = true;
-        send(node, digest());
+        send(node, request());
         scheduleCatchUp(node, n);
     }
 
@@ -368,10 +376,6 @@ public final class SyncEngine {
         if (n != null && m.session() != 0 && m.session() != n.session) {
             n.session = m.session();
             n.assumed = new HashMap<>();
-        }
-        if (n != null && m.version().isPresent() && !n.heard) {
-            n.heard = true; // the catch-up is answered
-            cancelCatchUp(n);
         }
         HealthDocument.ApplyResult applied = doc.apply(m.fragments());
         if (applied.gap()) {
@@ -429,6 +433,12 @@ public final class SyncEngine {
             if (e.getValue() > mine.getOrDefault(e.getKey(), 0L)) {
                 iLack = true;
             }
+        }
+        if (!iLack && !n.heard) {
+            // Caught up: we hold all the neighbour holds (for a rejoining node, its own log's
+            // end among it). Until then the catch-up repeats, so a lost answer is asked again.
+            n.heard = true;
+            cancelCatchUp(n);
         }
         if (sendDelta(from, n, SyncMessage.Kind.DELTA)) {
             n.roundOpen = true;
