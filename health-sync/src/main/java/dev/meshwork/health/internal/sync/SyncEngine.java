@@ -128,6 +128,8 @@ public final class SyncEngine {
     private final OwnLogStore ownLogStore;
     private final java.util.SplittableRandom random;
     private long durableOwn;
+    /** Own events were held back because they could not be made durable. */
+    private boolean withheld;
     /** Own events numbered but not yet numbered ones, as the view shows them meanwhile (read from any thread). */
     private volatile List<HealthEvent> provisional = List.of();
     private final java.util.Set<NodeId> rejoinHeard = new java.util.HashSet<>();
@@ -569,7 +571,12 @@ public final class SyncEngine {
         try {
             ownLogStore.persistThrough(own);
             durableOwn = own;
+            if (withheld) {
+                withheld = false;
+                schedulePush(); // what was held back goes out now (the next digest retried the write)
+            }
         } catch (RuntimeException e) {
+            withheld = true;
             count("persist.withheld");
             LOG.debug("own health events {}..{} withheld until they are durable: {}", durableOwn + 1, own, e.toString());
         }
