@@ -171,7 +171,8 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
     }
 
     public String syncState() {
-        return "own log " + node.ownLogState() + ", sync neighbours " + node.syncNeighbours()
+        return "own log " + node.ownLogState() + (node.startedWithState() ? " (state file loaded at start)"
+                : " (started without its state file)") + ", sync neighbours " + node.syncNeighbours()
                 + node.lastPersistError().map(e -> ", last persist error: " + e).orElse("");
     }
 
