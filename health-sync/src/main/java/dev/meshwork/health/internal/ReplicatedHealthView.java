@@ -104,6 +104,9 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
                     Duration.ofSeconds(positive(c.compactionIntervalSeconds(), "compactionIntervalSeconds")),
                     catchUpBackoff(c));
         } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("dev.meshwork.health: ")) {
+                throw e; // already names the PID and the key
+            }
             throw new IllegalArgumentException("dev.meshwork.health: " + e.getMessage(), e);
         }
     }
