@@ -61,11 +61,16 @@ import org.slf4j.LoggerFactory;
  * event the other side lacks by that vector, so after it is joined the other side lacks nothing
  * the sender had: the part of {@code D} on the sender's side is 0, and the other side's answer
  * (if any) removes the rest. Without new local events a round is thus at most DIGEST → DELTA →
- * DELTA, and the last message finds equal vectors and sends nothing. A message cut at the size
- * limit strictly shrinks {@code D} by the events it carries, and the follow-up digest asks for
- * the remainder. A lost message ends the round early; the next interval starts a new one. New
- * events extend a round only by the events themselves, so it ends once they stop.
- * {@code SyncEngineTest} and the simulation test check this.
+ * DELTA, and the last message finds equal vectors and sends nothing. (A catch-up digest is
+ * answered even then, with a plain digest; a digest is marked "answer me" only by a side that
+ * still lacks something of the other, so such answers stop once neither lacks anything.) A
+ * message cut at the size limit strictly shrinks {@code D} by the events it carries, and the
+ * follow-up digest asks for the remainder. A lost message ends the round early; the next
+ * interval (or, while catching up, the next repeat) starts a new one. New events extend a round
+ * only by the events themselves, so it ends once they stop. Catch-up repeats end when the
+ * neighbour's vector is covered or its link goes down; toward a linked node whose health sync
+ * never answers (not installed there) they go on at the backoff cap, one small digest per cap
+ * interval. {@code SyncEngineTest} and the simulation test check this.
  *
  * <p><b>Threading:</b> not thread-safe; the owner calls every method on one thread (the
  * component's executor; the simulation's test thread).
@@ -130,7 +135,7 @@ public final class SyncEngine {
     private long durableOwn;
     /** Own events were held back because they could not be made durable. */
     private boolean withheld;
-    /** Own events numbered but not yet numbered ones, as the view shows them meanwhile (read from any thread). */
+    /** Own observations held back by the rejoin, numbered provisionally for the view (read from any thread). */
     private volatile List<HealthEvent> provisional = List.of();
     private final java.util.Set<NodeId> rejoinHeard = new java.util.HashSet<>();
     private final Map<NodeId, Neighbour> neighbours = new LinkedHashMap<>();
