@@ -16,6 +16,8 @@ import dev.meshwork.api.router.Router;
 import dev.meshwork.api.router.SendOptions;
 import dev.meshwork.health.internal.crdt.HealthDocument;
 import dev.meshwork.health.internal.crdt.HealthQueries;
+import dev.meshwork.health.internal.crdt.OriginSnapshot;
+import dev.meshwork.health.internal.crdt.Summary;
 import dev.meshwork.health.internal.sync.OwnLogState;
 import dev.meshwork.health.internal.sync.SyncConfig;
 import dev.meshwork.health.internal.sync.SyncEngine;
@@ -73,6 +75,7 @@ public final class HealthNode implements HealthView {
     private volatile Optional<String> lastPersistError = Optional.empty();
     /** Set by {@link #stop}: events racing with the unregistration of the whiteboard services are ignored. */
     private volatile boolean stopped;
+    private boolean startedWithState;
 
     public HealthNode(Router router, StateStore store, SyncConfig config, InstantSource wallClock,
             ScheduledExecutorService executor, Duration persistDelay, Duration rttInterval,
@@ -91,12 +94,29 @@ public final class HealthNode implements HealthView {
      * Loads the persisted state (a corrupt file is moved aside), records this node's start and
      * opens a sync round with every direct neighbour. Call on the executor's thread or before
      * anything else uses this node.
+     *
+     * <p>A node whose own state file loaded numbers its events at once: every own event that ever
+     * left it was persisted first, so the file knows the end of its log. A node without it (no
+     * file, corrupt, or written under another node id) waits at most the rejoin timeout for its
+     * neighbours to tell how far its log got ({@link OwnLogState}); its own observations show in
+     * its view meanwhile.
      */
     public void start() {
         self = router.localNode();
-        store.load().ifPresent(doc::apply);
+        Optional<dev.meshwork.health.internal.sync.SyncCodec.State> loaded = store.loadState();
+        loaded.ifPresent(state -> doc.apply(state.fragments()));
+        boolean intact = loaded.isPresent() && loaded.get().node().map(self::equals).orElse(false);
+        startedWithState = intact;
+        if (loaded.isPresent() && !intact) {
+            LOG.warn("health state {} was written by {}, not {}: this node's own log is treated as lost",
+                    store.file(), loaded.get().node().map(NodeId::value).orElse("an unknown node"), self);
+        }
         engine = new SyncEngine(self, doc, this::send, wallClock, executor, config,
-                new java.security.SecureRandom().nextLong(), this::onNewEvents, seq -> persistNow());
+                new java.security.SecureRandom().nextLong(), this::onNewEvents, seq -> {
+                    if (!persistNow()) {
+                        throw new IllegalStateException("health state not persisted: " + lastPersistError.orElse("?"));
+                    }
+                }, intact ? SyncEngine.Start.STATE_INTACT : SyncEngine.Start.STATE_LOST);
         engine.start();
         engine.record(HealthEventType.NODE_STARTED, Optional.empty(), Map.of("incarnation", UUID.randomUUID().toString()));
         for (PeerInfo p : router.peers()) {
@@ -169,6 +189,7 @@ public final class HealthNode implements HealthView {
         PeerInfo p = event.peer();
         switch (event.type()) {
             case PEER_UP, ROUTE_CHANGED -> recordReach(p);
+            // (a PEER_UP of a neighbour already linked is handled below: it is asked at once)
             case PEER_DOWN -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of("detail", event.detail()));
             case ACTIVE_CHANNEL_CHANGED -> engine.record(HealthEventType.ACTIVE_CHANNEL_CHANGED, Optional.of(p.node()),
                     Map.of("to", p.activeChannel().map(c -> c.uri().toString()).orElse(""), "detail", event.detail()));
@@ -185,6 +206,8 @@ public final class HealthNode implements HealthView {
         boolean linked = engine.neighbours().contains(p.node());
         if (direct && !linked) {
             engine.linkUp(p.node());
+        } else if (direct && event.type() == PeerEvent.Type.PEER_UP) {
+            engine.catchUp(p.node()); // up again: it may have missed what we sent, or be a new process
         } else if (!direct && linked) {
             engine.linkDown(p.node());
         }
@@ -221,9 +244,10 @@ public final class HealthNode implements HealthView {
     private void send(NodeId neighbour, byte[] payload) {
         router.send(neighbour, TOPIC, payload, SendOptions.DEFAULT.withAck(false)).whenComplete((r, failure) -> {
             if (failure != null) {
-                // Anti-entropy repairs a lost message; one debug line, a counter.
+                // The catch-up repeats it at a short backoff; one debug line, a counter.
                 sendFailures.incrementAndGet();
                 LOG.debug("health sync to {} not sent: {}", neighbour, failure.toString());
+                onExecutor(() -> engine.sendFailed(neighbour));
             }
         });
     }
@@ -243,14 +267,18 @@ public final class HealthNode implements HealthView {
         }
     }
 
-    private void persistNow() {
+    private boolean persistNow() {
         try {
             store.save(self, doc.snapshot().values());
             lastPersistError = Optional.empty();
+            return true;
         } catch (IOException | RuntimeException e) {
             persistFailures.incrementAndGet();
             lastPersistError = Optional.of(e.toString());
-            LOG.warn("cannot persist health state to {}: {}", store.file(), e.toString());
+            if (persistFailures.get() == 1 || persistFailures.get() % 100 == 0) {
+                LOG.warn("cannot persist health state to {} ({} failures so far): {}", store.file(), persistFailures.get(), e.toString());
+            }
+            return false;
         }
     }
 
@@ -278,8 +306,30 @@ public final class HealthNode implements HealthView {
         return doc;
     }
 
+    /** Whether this start found its own state file (so it numbered its events without waiting). */
+    public boolean startedWithState() {
+        return startedWithState;
+    }
+
+    /**
+     * The document, plus this node's own observations still held back by a rejoin: a restarted
+     * node shows its own links at once, before it may number them.
+     */
     private HealthQueries queries() {
-        return new HealthQueries(doc.snapshot());
+        List<HealthEvent> provisional = engine == null ? List.of() : engine.provisionalOwn();
+        Map<NodeId, OriginSnapshot> snapshot = doc.snapshot();
+        if (!provisional.isEmpty()) {
+            Map<NodeId, OriginSnapshot> overlaid = new java.util.TreeMap<>(snapshot);
+            OriginSnapshot own = overlaid.get(self);
+            List<HealthEvent> events = new java.util.ArrayList<>(own == null ? List.of() : own.events());
+            long next = own == null ? 0 : own.version();
+            for (HealthEvent e : provisional) { // renumbered: own events may have arrived meanwhile
+                events.add(new HealthEvent(self, ++next, e.at(), e.type(), e.subject(), e.attributes()));
+            }
+            overlaid.put(self, new OriginSnapshot(self, own == null ? Summary.EMPTY : own.summary(), events));
+            snapshot = overlaid;
+        }
+        return new HealthQueries(snapshot);
     }
 
     @Override

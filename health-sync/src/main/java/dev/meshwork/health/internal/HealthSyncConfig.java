@@ -17,8 +17,17 @@ public @interface HealthSyncConfig {
     @AttributeDefinition(description = "Seconds between anti-entropy digest exchanges with every direct neighbour.")
     long antiEntropyIntervalSeconds() default 30;
 
-    @AttributeDefinition(description = "Milliseconds a starting node waits for its neighbours to tell it how far its own log got.")
+    @AttributeDefinition(description = "Milliseconds a node that lost its state file waits for its neighbours to tell it "
+            + "how far its own log got before it numbers new events (its own observations show locally meanwhile). "
+            + "A node whose state file loaded does not wait.")
     long rejoinTimeoutMillis() default 3_000;
+
+    @AttributeDefinition(description = "Milliseconds before the first repeat of a catch-up digest a neighbour has not "
+            + "answered (lost, or its health sync not running yet); doubles per repeat, jittered.")
+    long catchUpBackoffMillis() default 200;
+
+    @AttributeDefinition(description = "The longest delay in milliseconds between repeats of an unanswered catch-up digest.")
+    long catchUpMaxBackoffMillis() default 5_000;
 
     @AttributeDefinition(description = "Events kept per node beyond which the oldest are compacted even inside the retention window.")
     int maxEventsPerNode() default 20_000;

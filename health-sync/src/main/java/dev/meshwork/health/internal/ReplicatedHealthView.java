@@ -1,5 +1,6 @@
 package dev.meshwork.health.internal;
 
+import dev.meshwork.api.BackoffPolicy;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.health.HealthEvent;
 import dev.meshwork.api.health.HealthListener;
@@ -100,10 +101,24 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
                     Duration.ofSeconds(positive(c.retentionSeconds(), "retentionSeconds")),
                     (int) positive(c.maxEventsPerNode(), "maxEventsPerNode"),
                     (int) positive(c.maxEventsPerMessage(), "maxEventsPerMessage"),
-                    Duration.ofSeconds(positive(c.compactionIntervalSeconds(), "compactionIntervalSeconds")));
+                    Duration.ofSeconds(positive(c.compactionIntervalSeconds(), "compactionIntervalSeconds")),
+                    catchUpBackoff(c));
         } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("dev.meshwork.health: ")) {
+                throw e; // already names the PID and the key
+            }
             throw new IllegalArgumentException("dev.meshwork.health: " + e.getMessage(), e);
         }
+    }
+
+    static BackoffPolicy catchUpBackoff(HealthSyncConfig c) {
+        long base = positive(c.catchUpBackoffMillis(), "catchUpBackoffMillis");
+        long cap = positive(c.catchUpMaxBackoffMillis(), "catchUpMaxBackoffMillis");
+        if (cap < base) {
+            throw new IllegalArgumentException("dev.meshwork.health: catchUpMaxBackoffMillis (" + cap
+                    + ") must be >= catchUpBackoffMillis (" + base + ")");
+        }
+        return new BackoffPolicy(Duration.ofMillis(base), Duration.ofMillis(cap), 2.0, 0.5);
     }
 
     private static long positive(long v, String key) {
@@ -159,7 +174,8 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
     }
 
     public String syncState() {
-        return "own log " + node.ownLogState() + ", sync neighbours " + node.syncNeighbours()
+        return "own log " + node.ownLogState() + (node.startedWithState() ? " (state file loaded at start)"
+                : " (started without its state file)") + ", sync neighbours " + node.syncNeighbours()
                 + node.lastPersistError().map(e -> ", last persist error: " + e).orElse("");
     }
 

@@ -50,6 +50,15 @@ public final class StateStore {
      * @throws UncheckedIOException when the file exists but cannot be read
      */
     public Optional<List<Fragment>> load() {
+        return loadState().map(SyncCodec.State::fragments);
+    }
+
+    /**
+     * @return the persisted state with the node that wrote it; empty when there is no file or it
+     *         was corrupt (moved aside)
+     * @throws UncheckedIOException when the file exists but cannot be read
+     */
+    public Optional<SyncCodec.State> loadState() {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
@@ -60,7 +69,7 @@ public final class StateStore {
             throw new UncheckedIOException("cannot read health state " + file + ": " + e.getMessage(), e);
         }
         try {
-            return Optional.of(decode(bytes));
+            return Optional.of(decodeFile(bytes));
         } catch (SyncCodec.MalformedSyncException | IllegalArgumentException e) {
             Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + System.currentTimeMillis());
             try {
@@ -76,6 +85,10 @@ public final class StateStore {
     }
 
     static List<Fragment> decode(byte[] bytes) throws SyncCodec.MalformedSyncException {
+        return decodeFile(bytes).fragments();
+    }
+
+    static SyncCodec.State decodeFile(byte[] bytes) throws SyncCodec.MalformedSyncException {
         if (bytes.length < HEADER || !Arrays.equals(Arrays.copyOf(bytes, 4), MAGIC) || bytes[4] != 1) {
             throw new IllegalArgumentException("not a health state file (bad header)");
         }
@@ -90,7 +103,7 @@ public final class StateStore {
         if ((int) c.getValue() != crc) {
             throw new IllegalArgumentException("checksum mismatch");
         }
-        return SyncCodec.decodeState(Arrays.copyOfRange(bytes, HEADER, bytes.length));
+        return SyncCodec.decodeStateFile(Arrays.copyOfRange(bytes, HEADER, bytes.length));
     }
 
     /** Writes the state atomically (temp file, fsync, rename). */

@@ -206,4 +206,96 @@ class HealthNodeTest {
         assertTrue(executor.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(before, node.versionVector().get(id("late")), "nothing recorded after the stop");
     }
+
+    /** Stops a, cuts it off, and lets the rest settle: a's restart comes next. */
+    private long stopA() {
+        HealthNode a = nodes.get("a");
+        a.stop();
+        time.advance(Duration.ofMillis(50));
+        long stoppedAt = a.versionVector().get(id("a"));
+        mesh.cut("a", "b");
+        time.advance(Duration.ofSeconds(1));
+        return stoppedAt;
+    }
+
+    @Test
+    void aRestartWithItsStateFileRecordsAtOnceWithoutWaitingForNeighbours() {
+        lineOfThree();
+        long stoppedAt = stopA();
+        mesh.link("a", "b"); // the router links before health starts, as in the launcher
+        HealthNode again = start("a");
+        // No time has passed: no neighbour could have answered yet.
+        assertTrue(again.startedWithState());
+        assertEquals(OwnLogState.RECORDING, again.ownLogState());
+        assertEquals(stoppedAt + 2, again.versionVector().get(id("a")), "start and peer-up numbered at once");
+        time.advance(Duration.ofMillis(2 * 100 + 4 * 5 + 1));
+        assertEquals(again.versionVector(), nodes.get("c").versionVector(), "pushed within two push windows");
+        assertEquals(0L, nodes.get("c").counters().get("events.conflicting"));
+    }
+
+    @Test
+    void aRestartThatLostItsStateShowsItsOwnLinksAtOnceAndNumbersAfterWhatItsNeighbourKept() throws IOException {
+        lineOfThree();
+        long stoppedAt = stopA();
+        Files.delete(dir.resolve("a/health/state.bin"));
+        mesh.link("a", "b");
+        HealthNode again = start("a");
+        assertFalse(again.startedWithState());
+        assertEquals(OwnLogState.REJOINING, again.ownLogState());
+        assertFalse(again.versionVector().containsKey(id("a")), "nothing numbered yet");
+        assertTrue(again.observations().stream().anyMatch(o -> o.observer().equals(id("a")) && o.subject().equals(id("b"))
+                && o.reachability() == Reachability.DIRECT), "its own direct link shows at once: " + again.observations());
+        assertEquals(HealthEventType.PEER_UP, again.timeline(id("a"), Instant.EPOCH, 10).get(1).type());
+        time.advance(Duration.ofMillis(2 * 5 + 1)); // one exchange with b
+        assertEquals(OwnLogState.RECORDING, again.ownLogState());
+        assertEquals(stoppedAt + 2, again.versionVector().get(id("a")), "numbered after the events b kept");
+        time.advance(Duration.ofSeconds(1));
+        assertEquals(again.versionVector(), nodes.get("c").versionVector());
+        for (HealthNode n : nodes.values()) {
+            assertEquals(0L, n.counters().get("events.conflicting"));
+        }
+    }
+
+    @Test
+    void aFirstCatchUpLostToAnUnregisteredHandlerIsRepeatedWithinTheShortBackoffNotTheAntiEntropyInterval()
+            throws IOException {
+        lineOfThree();
+        long stoppedAt = stopA();
+        Files.delete(dir.resolve("a/health/state.bin"));
+        // b's health handler is not registered when a's link comes up: the router drops a's messages.
+        StandInMesh.StandInRouter bRouter = mesh.router("b");
+        var bHandler = bRouter.handler;
+        bRouter.handler = m -> { };
+        mesh.link("a", "b");
+        HealthNode again = start("a");
+        time.advance(Duration.ofMillis(30)); // b's own catch-up to a was answered into the void
+        bRouter.handler = bHandler; // registered now; no link event follows
+        assertEquals(OwnLogState.REJOINING, again.ownLogState());
+        time.advance(Duration.ofMillis(200 - 30 + 2 * 5 + 1)); // the first backoff step, and its round trip
+        assertEquals(OwnLogState.RECORDING, again.ownLogState(), "caught up within 200 ms, not 5 s (anti-entropy here)");
+        assertTrue(again.counters().get("catchup.retries") >= 1);
+        assertEquals(stoppedAt + 2, again.versionVector().get(id("a")));
+        time.advance(Duration.ofMillis(500));
+        assertEquals(again.versionVector(), nodes.get("c").versionVector());
+        assertEquals(0L, nodes.get("b").counters().get("events.conflicting"));
+    }
+
+    @Test
+    void aPeerUpOfAnAlreadyLinkedNeighbourTriggersACatchUpAtOnce() {
+        lineOfThree();
+        StandInMesh.StandInRouter bRouter = mesh.router("b");
+        var bHandler = bRouter.handler;
+        bRouter.handler = m -> { }; // b's health handler goes away for a while (e.g. a bundle refresh)
+        nodes.get("a").onLifecycleEvent(new LifecycleEvent("gw1", LifecycleState.STARTING, LifecycleState.RUNNING, 1,
+                time.instant(), "ready"));
+        time.advance(Duration.ofMillis(150)); // a's push is lost
+        bRouter.handler = bHandler;
+        long sentBefore = nodes.get("a").counters().get("sent.digest");
+        mesh.router("a").peerEvent(dev.meshwork.api.router.PeerEvent.Type.PEER_UP, id("b"));
+        time.advance(Duration.ofMillis(1));
+        assertEquals(sentBefore + 1, nodes.get("a").counters().get("sent.digest"), "asked at once");
+        time.advance(Duration.ofMillis(4 * 5 + 1));
+        assertEquals(nodes.get("a").versionVector().get(id("a")), nodes.get("b").versionVector().get(id("a")),
+                "the lost push repaired by the catch-up, not after the anti-entropy interval");
+    }
 }

@@ -53,8 +53,8 @@ class ThreeRoutersOverWebSocketTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     /** A URL nobody listens on: the passive side of a link knows the peer's key, the other side dials. */
     private static final URI NOWHERE = URI.create("ws://127.0.0.1:1/unused");
-    private static final SyncConfig SYNC = SyncConfig.DEFAULTS.withAntiEntropyInterval(Duration.ofSeconds(2))
-            .withRejoinTimeout(Duration.ofMillis(500));
+    /** The shipped defaults (anti-entropy every 30 s): nothing here may wait for an anti-entropy round. */
+    private static final SyncConfig SYNC = SyncConfig.DEFAULTS;
     private static final WsSettings WS = new WsSettings(1, true, 1 << 20, Duration.ofSeconds(1), Duration.ofSeconds(5),
             Duration.ofSeconds(3), Duration.ofSeconds(5), 64 * 1024, 256 * 1024, false, "meshwork.v1",
             WsSettings.TlsSettings.NONE, "test");
@@ -81,6 +81,10 @@ class ThreeRoutersOverWebSocketTest {
         private boolean closed;
 
         RealNode(String name) throws Exception {
+            this(name, SYNC);
+        }
+
+        RealNode(String name, SyncConfig sync) throws Exception {
             this.name = name;
             this.dataDir = dir.resolve(name);
             identity = Ed25519Identity.loadOrCreate(dataDir.resolve("identity"), Optional.of(NodeId.of(name)));
@@ -90,7 +94,7 @@ class ThreeRoutersOverWebSocketTest {
             router.addTransport(ws, List.of("ws"));
             router.start();
             listening = router.listen(URI.create("ws://127.0.0.1:0/mesh")).get(10, TimeUnit.SECONDS);
-            health = new HealthNode(router, new StateStore(dataDir.resolve("health").resolve("state.bin")), SYNC,
+            health = new HealthNode(router, new StateStore(dataDir.resolve("health").resolve("state.bin")), sync,
                     InstantSource.system(), healthExecutor, Duration.ofMillis(200), Duration.ofMinutes(5), events -> { });
             onHealthThread(health::start);
             // as the whiteboard registers the component's services once it is active
@@ -222,6 +226,8 @@ class ThreeRoutersOverWebSocketTest {
         long stoppedAt = a.seqOf(a);
         long conflictsBefore = b.conflicting() + c.conflicting();
         RealNode a2 = new RealNode("a");
+        assertTrue(a2.health.startedWithState(), "a found its state file");
+        assertEquals(OwnLogState.RECORDING, a2.health.ownLogState(), "so it records at once, before any link is up");
         assertEquals(a.identity.publicKeyBase64(), a2.identity.publicKeyBase64(), "same identity from the data dir");
         assertTrue(a2.seqOf(b) > 0 && a2.seqOf(c) > 0, "the replicated logs were reloaded from the data dir");
         a2.peer(b, true);
@@ -246,5 +252,43 @@ class ThreeRoutersOverWebSocketTest {
         assertEquals(0, b.conflicting() + c.conflicting(), "no conflicting events after the restart");
         assertEquals(0, a2.conflicting());
         assertFalse(c.health.status(a2.id()).orElseThrow().stopped());
+    }
+
+    @Test
+    void aNodeThatLostItsStateCatchesUpPromptlyAlthoughItsNeighboursHandlerCameUpLate() throws Exception {
+        RealNode a = new RealNode("a");
+        RealNode b = new RealNode("b");
+        a.peer(b, true);
+        b.peer(a, false);
+        Await.until("equal version vectors on a, b", WAIT, () -> sameVersionVectors(a, b));
+        a.close();
+        long stoppedAt = a.seqOf(a);
+        Await.until("b learned a's stop", WAIT, () -> b.seqOf(a) == stoppedAt);
+        java.nio.file.Files.delete(a.dataDir.resolve("health").resolve("state.bin"));
+
+        // b's health handler is not registered while a comes back: the router drops a's first
+        // catch-up (unknown topic, no ack asked). Anti-entropy is 30 s away; the rejoin timeout
+        // is set far beyond the wait below, so only a repeated catch-up can end a's rejoin in time.
+        b.router.removeHandler(b.handler);
+        RealNode a2 = new RealNode("a", SYNC.withRejoinTimeout(Duration.ofSeconds(60)));
+        assertFalse(a2.health.startedWithState());
+        a2.peer(b, true);
+        Await.until("a's link to b is up again", WAIT, () -> a2.up(b) && b.up(a2));
+        assertEquals(OwnLogState.REJOINING, a2.health.ownLogState());
+        Await.until("a shows its own link to b while it waits", WAIT, () -> observes(a2, a2, b, Reachability.DIRECT));
+        // Without repeats a sends b at most 4 health messages here: a catch-up per link event
+        // (link up, PEER_UP) and an answer to each of b's (at most 2). Five refusals mean the
+        // catch-up repeats at its short backoff, and they keep coming until b answers.
+        Await.until("b refused five health messages", WAIT,
+                () -> b.router.counters().getOrDefault("refused.unknownTopic", 0L) >= 5);
+        b.router.addHandler(b.handler, List.of(HealthNode.TOPIC));
+        Await.until("a recording again", WAIT, () -> a2.health.ownLogState() == OwnLogState.RECORDING);
+        // a's own repeat or b's (b asked a on PEER_UP, and a's answer to it was dropped too)
+        assertTrue(a2.onHealthThreadGet(() -> a2.health.counters().get("catchup.retries"))
+                + b.onHealthThreadGet(() -> b.health.counters().get("catchup.retries")) >= 1,
+                () -> "a: " + a2.onHealthThreadGet(a2.health::counters) + " b: " + b.onHealthThreadGet(b.health::counters)
+                        + " b's router: " + b.router.counters());
+        Await.until("equal version vectors after the restart", WAIT, () -> sameVersionVectors(a2, b) && b.seqOf(a2) > stoppedAt);
+        assertEquals(0, a2.conflicting() + b.conflicting(), "a numbered its new events after those b kept");
     }
 }

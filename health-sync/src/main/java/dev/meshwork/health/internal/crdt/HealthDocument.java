@@ -57,23 +57,32 @@ public final class HealthDocument {
      * Everything a holder of {@code peerVersion} lacks, at most {@code maxEvents} events in all
      * (a fragment is never split below one event, and summaries always travel whole).
      */
-    public synchronized Delta deltaFor(Map<NodeId, Long> peerVersion, int maxEvents) {
+    public Delta deltaFor(Map<NodeId, Long> peerVersion, int maxEvents) {
+        return deltaFor(peerVersion, maxEvents, null, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #deltaFor(Map, int)}, but of {@code limited}'s log nothing beyond {@code limit}
+     * (the own events not yet durable; an origin whose summary reaches beyond it is left out).
+     */
+    public synchronized Delta deltaFor(Map<NodeId, Long> peerVersion, int maxEvents, NodeId limited, long limit) {
         List<Fragment> fragments = new ArrayList<>();
         int budget = maxEvents;
         boolean truncated = false;
         for (OriginLog log : logs.values()) {
             long theirs = peerVersion.getOrDefault(log.origin(), 0L);
-            if (theirs >= log.version()) {
+            long end = log.origin().equals(limited) ? Math.min(limit, log.version()) : log.version();
+            if (theirs >= end || end < log.summary().covered() && theirs < log.summary().covered()) {
                 continue;
             }
             if (budget <= 0) {
                 truncated = true;
                 break;
             }
-            Fragment f = log.fragmentAfter(theirs, budget);
+            Fragment f = log.fragmentAfter(theirs, (int) Math.min(budget, end - Math.max(theirs, log.summary().covered())));
             fragments.add(f);
             budget -= f.events().size();
-            if (f.upTo() < log.version()) {
+            if (f.upTo() < end) {
                 truncated = true;
                 break;
             }

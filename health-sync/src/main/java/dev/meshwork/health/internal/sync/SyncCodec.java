@@ -46,7 +46,8 @@ public final class SyncCodec {
             case DIGEST -> SyncBody.Kind.DIGEST;
             case DELTA -> SyncBody.Kind.DELTA;
             case PUSH -> SyncBody.Kind.PUSH;
-        }).setSession(m.session()).setTruncated(m.truncated()).setRequest(m.request());
+        }).setSession(m.session()).setTruncated(m.truncated()).setRequest(m.request())
+                .setAnswer(m.answer());
         m.version().ifPresent(vv -> new TreeMap<>(vv).forEach((node, seq) ->
                 b.addVersion(VersionEntry.newBuilder().setOrigin(node.value()).setSeq(seq))));
         for (Fragment f : m.fragments()) {
@@ -76,7 +77,8 @@ public final class SyncCodec {
             for (dev.meshwork.health.internal.wire.Fragment f : body.getFragmentsList()) {
                 fragments.add(decodeFragment(f));
             }
-            return new SyncMessage(kind, body.getSession(), version, fragments, body.getTruncated(), body.getRequest());
+            return new SyncMessage(kind, body.getSession(), version, fragments, body.getTruncated(), body.getRequest(),
+                    body.getAnswer());
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             throw new MalformedSyncException("malformed sync message: " + e.getMessage(), e);
         }
@@ -92,6 +94,19 @@ public final class SyncCodec {
     }
 
     public static List<Fragment> decodeState(byte[] bytes) throws MalformedSyncException {
+        return decodeStateFile(bytes).fragments();
+    }
+
+    /**
+     * A decoded state file.
+     *
+     * @param node      the node that wrote it (empty if the file does not say)
+     * @param fragments the complete logs it holds
+     */
+    public record State(Optional<NodeId> node, List<Fragment> fragments) {
+    }
+
+    public static State decodeStateFile(byte[] bytes) throws MalformedSyncException {
         try {
             StateFile file = StateFile.parseFrom(bytes);
             List<Fragment> fragments = new ArrayList<>();
@@ -102,7 +117,8 @@ public final class SyncCodec {
                 }
                 fragments.add(fragment);
             }
-            return fragments;
+            return new State(file.getNode().isEmpty() ? Optional.empty() : Optional.of(NodeId.of(file.getNode())),
+                    List.copyOf(fragments));
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             throw new MalformedSyncException("malformed health state: " + e.getMessage(), e);
         }

@@ -29,7 +29,16 @@ import org.slf4j.LoggerFactory;
  * <p><b>Protocol.</b> Per neighbour the engine keeps {@code assumed}: what it believes the
  * neighbour holds (a version vector).
  * <ul>
- *   <li>Link up, and every anti-entropy interval: send {@code DIGEST(my vv)}.</li>
+ *   <li>Link up (and a neighbour's PEER_UP while linked, or a failed send to it): a
+ *       <em>catch-up</em>, a request {@code DIGEST(my vv)} marked "answer me", repeated with a
+ *       short jittered backoff ({@link SyncConfig#catchUpBackoff}, 200 ms doubling to 5 s by
+ *       default) until a DIGEST or DELTA of the neighbour arrives whose vector we then cover
+ *       (we hold all it holds). The first one is easily lost: the neighbour's health handler
+ *       may not be registered yet when its link comes up, and the router then drops the message;
+ *       so may the answer. A marked digest is always answered (with a plain digest when
+ *       nothing else is due), so a catch-up ends as soon as messages get through; a node sends
+ *       marked digests only while it is not caught up itself, so answers do not echo.</li>
+ *   <li>Every anti-entropy interval: send {@code DIGEST(my vv)}.</li>
  *   <li>On {@code DIGEST(v)}: {@code assumed := v} (for a periodic digest, except what we sent
  *       in the last half interval, which may still be in flight; a <em>request</em> digest is
  *       taken literally). On {@code DELTA(fragments, v)}: join the
@@ -52,11 +61,16 @@ import org.slf4j.LoggerFactory;
  * event the other side lacks by that vector, so after it is joined the other side lacks nothing
  * the sender had: the part of {@code D} on the sender's side is 0, and the other side's answer
  * (if any) removes the rest. Without new local events a round is thus at most DIGEST → DELTA →
- * DELTA, and the last message finds equal vectors and sends nothing. A message cut at the size
- * limit strictly shrinks {@code D} by the events it carries, and the follow-up digest asks for
- * the remainder. A lost message ends the round early; the next interval starts a new one. New
- * events extend a round only by the events themselves, so it ends once they stop.
- * {@code SyncEngineTest} and the simulation test check this.
+ * DELTA, and the last message finds equal vectors and sends nothing. (A catch-up digest is
+ * answered even then, with a plain digest; a digest is marked "answer me" only by a side that
+ * still lacks something of the other, so such answers stop once neither lacks anything.) A
+ * message cut at the size limit strictly shrinks {@code D} by the events it carries, and the
+ * follow-up digest asks for the remainder. A lost message ends the round early; the next
+ * interval (or, while catching up, the next repeat) starts a new one. New events extend a round
+ * only by the events themselves, so it ends once they stop. Catch-up repeats end when the
+ * neighbour's vector is covered or its link goes down; toward a linked node whose health sync
+ * never answers (not installed there) they go on at the backoff cap, one small digest per cap
+ * interval. {@code SyncEngineTest} and the simulation test check this.
  *
  * <p><b>Threading:</b> not thread-safe; the owner calls every method on one thread (the
  * component's executor; the simulation's test thread).
@@ -72,11 +86,32 @@ public final class SyncEngine {
     /**
      * Makes the local node's own log durable up to a sequence number. Called before any message
      * carrying own events beyond what was durable leaves the node, so every own event a peer may
-     * hold survives a crash of this node: after a restart it never numbers an event twice.
+     * hold survives a crash of this node: after a restart with its state it never numbers an
+     * event twice, and need not wait for its neighbours (see {@link OwnLogState}).
+     *
+     * <p>Throws (any RuntimeException) when the state could not be made durable: the own events
+     * beyond the durable mark are then neither sent nor admitted to in version vectors until a
+     * later attempt succeeds (they stay in the local view).
      */
     @FunctionalInterface
     public interface OwnLogStore {
         void persistThrough(long ownSeq);
+    }
+
+    /** What a starting engine knows of its own log. */
+    public enum Start {
+        /**
+         * The document was loaded from this node's own state file: it holds every own event any
+         * peer may hold (they are made durable before they are sent), so new events are numbered
+         * at once.
+         */
+        STATE_INTACT,
+        /**
+         * The state was missing or corrupt: peers may hold later own events, so numbering waits
+         * (at most {@link SyncConfig#rejoinTimeout}) until every linked neighbour told how far
+         * the own log got.
+         */
+        STATE_LOST
     }
 
     /** Learns of events newly joined into the document, local or replicated, in order. */
@@ -96,7 +131,12 @@ public final class SyncEngine {
     private final long session;
     private final ChangeListener listener;
     private final OwnLogStore ownLogStore;
+    private final java.util.SplittableRandom random;
     private long durableOwn;
+    /** Own events were held back because they could not be made durable. */
+    private boolean withheld;
+    /** Own observations held back by the rejoin, numbered provisionally for the view (read from any thread). */
+    private volatile List<HealthEvent> provisional = List.of();
     private final java.util.Set<NodeId> rejoinHeard = new java.util.HashSet<>();
     private final Map<NodeId, Neighbour> neighbours = new LinkedHashMap<>();
     private final List<Pending> pendingOwn = new ArrayList<>();
@@ -115,14 +155,33 @@ public final class SyncEngine {
         boolean roundOpen;
         /** When we last sent this neighbour a digest it has not answered with a delta (wall millis), or -1. */
         long digestOutstandingSince = -1;
+        /**
+         * Whether, since the link came up, a version vector of it arrived that we then covered:
+         * we hold all it holds, so the catch-up is over.
+         */
+        boolean heard;
+        /** Catch-up digests repeated so far (the backoff step). */
+        int catchUpRetries;
+        ScheduledFuture<?> catchUpTimer;
     }
 
     private record Pending(Instant at, HealthEventType type, Optional<NodeId> subject, Map<String, String> attributes) {
     }
 
+    /** An engine that assumes it lost its state ({@link Start#STATE_LOST}): the cautious start. */
     public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
             ScheduledExecutorService scheduler, SyncConfig config, long session, ChangeListener listener,
             OwnLogStore ownLogStore) {
+        this(self, doc, port, wallClock, scheduler, config, session, listener, ownLogStore, Start.STATE_LOST);
+    }
+
+    /**
+     * @param start whether {@code doc} holds this node's own log as persisted through
+     *              {@code ownLogStore} by its previous run
+     */
+    public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
+            ScheduledExecutorService scheduler, SyncConfig config, long session, ChangeListener listener,
+            OwnLogStore ownLogStore, Start start) {
         this.self = self;
         this.doc = doc;
         this.port = port;
@@ -132,17 +191,23 @@ public final class SyncEngine {
         this.session = session == 0 ? 1 : session;
         this.listener = listener;
         this.ownLogStore = ownLogStore;
+        this.random = new java.util.SplittableRandom(this.session);
         this.durableOwn = doc.version(self);
+        if (start == Start.STATE_INTACT) {
+            ownLog = OwnLogState.RECORDING;
+        }
         for (String name : List.of("sent.digest", "sent.delta", "sent.push", "sent.bytes", "sent.events",
                 "received.messages", "received.malformed", "received.gaps", "rounds.completed", "events.recorded",
-                "events.learned", "events.compacted", "events.conflicting")) {
+                "events.learned", "events.compacted", "events.conflicting", "catchup.retries", "persist.withheld")) {
             counters.put(name, new AtomicLong());
         }
     }
 
     /** Starts the timers (rejoin timeout, anti-entropy, compaction). */
     public void start() {
-        scheduleRejoinCheck(0);
+        if (ownLog == OwnLogState.REJOINING) {
+            scheduleRejoinTimeout();
+        }
         long ae = config.antiEntropyInterval().toNanos();
         periodic.add(scheduler.scheduleWithFixedDelay(this::antiEntropy, ae, ae, TimeUnit.NANOSECONDS));
         long ci = config.compactionInterval().toNanos();
@@ -153,6 +218,7 @@ public final class SyncEngine {
     public void stop() {
         periodic.forEach(f -> f.cancel(false));
         periodic.clear();
+        neighbours.values().forEach(SyncEngine::cancelCatchUp);
         if (rejoinTimer != null) {
             rejoinTimer.cancel(false);
         }
@@ -192,22 +258,114 @@ public final class SyncEngine {
         pendingOwn.add(new Pending(wallClock.instant().truncatedTo(ChronoUnit.MILLIS), type, subject, attributes));
         if (ownLog == OwnLogState.RECORDING) {
             numberPending();
+        } else {
+            updateProvisional();
         }
     }
 
-    /** A direct link to {@code node} came up (or the peer restarted): start a round. */
+    /**
+     * Own observations held back while {@link OwnLogState#REJOINING}, numbered provisionally after
+     * the own log as known now (the final numbers may be higher). Not part of the replicated
+     * document; the view overlays them so a restarted node shows its own links at once.
+     * Thread-safe.
+     */
+    public List<HealthEvent> provisionalOwn() {
+        return provisional;
+    }
+
+    private void updateProvisional() {
+        long next = doc.version(self);
+        List<HealthEvent> list = new ArrayList<>(pendingOwn.size());
+        for (Pending p : pendingOwn) {
+            list.add(new HealthEvent(self, ++next, p.at(), p.type(), p.subject(), p.attributes()));
+        }
+        provisional = List.copyOf(list);
+    }
+
+    /** A direct link to {@code node} came up (or the peer restarted): start a round with a catch-up. */
     public void linkUp(NodeId node) {
         if (node.equals(self)) {
             return;
         }
         Neighbour n = new Neighbour();
-        neighbours.put(node, n);
-        n.roundOpen = true;
-        send(node, digest());
+        Neighbour old = neighbours.put(node, n);
+        if (old != null) {
+            cancelCatchUp(old);
+        }
+        catchUp(node, n);
+    }
+
+    /**
+     * The neighbour came up again (a PEER_UP while linked, e.g. its link or its health handler
+     * was re-established): ask it for its version vector at once, as after a link up, keeping what
+     * is assumed it holds.
+     */
+    public void catchUp(NodeId node) {
+        Neighbour n = neighbours.get(node);
+        if (n == null) {
+            linkUp(node);
+            return;
+        }
+        cancelCatchUp(n);
+        n.heard = false;
+        n.catchUpRetries = 0;
+        catchUp(node, n);
     }
 
     public void linkDown(NodeId node) {
-        neighbours.remove(node);
+        Neighbour n = neighbours.remove(node);
+        if (n != null) {
+            cancelCatchUp(n);
+        }
+    }
+
+    /**
+     * A message to {@code node} could not be sent (the router refused it: no route, or no health
+     * handler there yet). Its arrival is no longer expected, so a catch-up in progress repeats at
+     * its next backoff step; and a neighbour we had heard is asked again, as its handler may be
+     * gone and come back without a link event.
+     */
+    public void sendFailed(NodeId node) {
+        Neighbour n = neighbours.get(node);
+        if (n == null) {
+            return;
+        }
+        if (n.heard) {
+            n.heard = false;
+            n.catchUpRetries = 0;
+            scheduleCatchUp(node, n);
+        }
+        // else: the catch-up timer is armed and repeats at the short backoff
+    }
+
+    /**
+     * Sends the catch-up: a request (taken literally, so what we lack is sent even if the
+     * neighbour sent it recently and it was lost), marked "answer me" by {@link #send}.
+     */
+    private void catchUp(NodeId node, Neighbour n) {
+        n.roundOpen = true;
+        send(node, request());
+        scheduleCatchUp(node, n);
+    }
+
+    private void scheduleCatchUp(NodeId node, Neighbour n) {
+        cancelCatchUp(n);
+        java.time.Duration d = config.catchUpBackoff().delay(n.catchUpRetries, random.nextDouble());
+        n.catchUpTimer = scheduler.schedule(() -> {
+            n.catchUpTimer = null;
+            if (neighbours.get(node) == n && !n.heard) {
+                n.catchUpRetries++;
+                count("catchup.retries");
+                catchUp(node, n);
+            }
+        }, d.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static void cancelCatchUp(Neighbour n) {
+        if (n.catchUpTimer != null) {
+            n.catchUpTimer.cancel(false);
+            n.catchUpTimer = null;
+        }
     }
 
     /** Handles a sync message from {@code from}. */
@@ -245,6 +403,9 @@ public final class SyncEngine {
                 finishRejoin();
             }
         }
+        if (ownLog == OwnLogState.REJOINING && !applied.fresh().isEmpty()) {
+            updateProvisional(); // own events came back: the provisional numbers move up
+        }
         if (!applied.fresh().isEmpty()) {
             counters.get("events.learned").addAndGet(applied.fresh().size());
             listener.onNewEvents(applied.fresh());
@@ -280,6 +441,12 @@ public final class SyncEngine {
                 iLack = true;
             }
         }
+        if (!iLack && !n.heard) {
+            // Caught up: we hold all the neighbour holds (for a rejoining node, its own log's
+            // end among it). Until then the catch-up repeats, so a lost answer is asked again.
+            n.heard = true;
+            cancelCatchUp(n);
+        }
         if (sendDelta(from, n, SyncMessage.Kind.DELTA)) {
             n.roundOpen = true;
         } else if (iLack && !(m.kind() == SyncMessage.Kind.DIGEST && answerPending(n))) {
@@ -289,7 +456,17 @@ public final class SyncEngine {
             send(from, request());
         } else if (iLack) {
             n.roundOpen = true;
+            if (m.answer()) {
+                // The other side has not heard us: our digest crossed its own, or was lost. A
+                // plain digest answers either way: if it crossed, what the other side sent for it
+                // is recent and not sent again (see fromDigest); if it was lost, this one is
+                // answered with what we lack.
+                send(from, digest());
+            }
         } else {
+            if (m.answer()) {
+                send(from, digest()); // a catch-up is always answered, even when nothing differs
+            }
             if (n.roundOpen) {
                 count("rounds.completed");
             }
@@ -362,22 +539,19 @@ public final class SyncEngine {
      */
     private boolean sendDelta(NodeId to, Neighbour n, SyncMessage.Kind kind) {
         boolean sent = false;
+        makeOwnLogDurable();
         while (true) {
-            HealthDocument.Delta d = doc.deltaFor(n.assumed, config.maxEventsPerMessage());
+            HealthDocument.Delta d = doc.deltaFor(n.assumed, config.maxEventsPerMessage(), self, durableOwn);
             if (d.isEmpty()) {
                 return sent;
             }
             for (Fragment f : d.fragments()) {
                 n.assumed.merge(f.origin(), f.upTo(), Math::max);
                 n.sentAt.put(f.origin(), wallClock.millis());
-                if (f.origin().equals(self) && f.upTo() > durableOwn) {
-                    ownLogStore.persistThrough(f.upTo());
-                    durableOwn = f.upTo();
-                }
             }
             boolean last = !d.truncated();
             if (kind == SyncMessage.Kind.DELTA && last) {
-                send(to, new SyncMessage(SyncMessage.Kind.DELTA, session, Optional.of(doc.versionVector()), d.fragments(), false));
+                send(to, new SyncMessage(SyncMessage.Kind.DELTA, session, Optional.of(advertised()), d.fragments(), false));
             } else {
                 send(to, new SyncMessage(SyncMessage.Kind.PUSH, 0, Optional.empty(), d.fragments(), false));
             }
@@ -389,13 +563,52 @@ public final class SyncEngine {
         }
     }
 
+    /**
+     * Makes every own event durable before any of them can leave (see {@link OwnLogStore}). When
+     * that fails, the events beyond the durable mark are withheld: a crash now would otherwise
+     * leave peers holding own events the restarted node does not know it numbered.
+     */
+    private void makeOwnLogDurable() {
+        long own = doc.version(self);
+        if (own <= durableOwn) {
+            return;
+        }
+        try {
+            ownLogStore.persistThrough(own);
+            durableOwn = own;
+            if (withheld) {
+                withheld = false;
+                schedulePush(); // what was held back goes out now (the next digest retried the write)
+            }
+        } catch (RuntimeException e) {
+            withheld = true;
+            count("persist.withheld");
+            LOG.debug("own health events {}..{} withheld until they are durable: {}", durableOwn + 1, own, e.toString());
+        }
+    }
+
+    /** The version vector as told to others: the own entry only as far as it is durable. */
+    private Map<NodeId, Long> advertised() {
+        Map<NodeId, Long> vv = new java.util.TreeMap<>(doc.versionVector());
+        if (vv.getOrDefault(self, 0L) > durableOwn) {
+            if (durableOwn == 0) {
+                vv.remove(self);
+            } else {
+                vv.put(self, durableOwn);
+            }
+        }
+        return vv;
+    }
+
     /** A digest that says "I lack something you have": answered with a delta, never a digest. */
     private SyncMessage request() {
-        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(doc.versionVector()), List.of(), false, true);
+        makeOwnLogDurable();
+        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(advertised()), List.of(), false, true);
     }
 
     private SyncMessage digest() {
-        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(doc.versionVector()), List.of(), false);
+        makeOwnLogDurable();
+        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(advertised()), List.of(), false);
     }
 
     private boolean answerPending(Neighbour n) {
@@ -408,6 +621,9 @@ public final class SyncEngine {
             Neighbour n = neighbours.get(to);
             if (n != null) {
                 n.digestOutstandingSince = wallClock.millis();
+                if (!n.heard) {
+                    m = new SyncMessage(m.kind(), m.session(), m.version(), m.fragments(), m.truncated(), m.request(), true);
+                }
             }
         }
         byte[] bytes = SyncCodec.encode(m);
@@ -421,29 +637,25 @@ public final class SyncEngine {
     }
 
     /**
-     * The rejoin ends by timeout only when no neighbour is linked (an isolated node), or after
-     * {@link #REJOIN_PATIENCE} timeouts with neighbours that never answered: a linked neighbour
-     * may hold later events of our own log, and a lost digest is repeated by anti-entropy.
+     * The rejoin of a node that lost its state ends at the latest after {@link SyncConfig#rejoinTimeout}.
+     * Linked neighbours are asked promptly (the catch-up repeats at a short backoff), so a
+     * neighbour that is really there has answered long before; one that has not may be slow or
+     * gone, and a bounded wait is worth more than the rare reuse it could still prevent (see
+     * {@link OwnLogState} for what such a reuse costs and how it is detected).
      */
-    private void scheduleRejoinCheck(int attempt) {
+    private void scheduleRejoinTimeout() {
         rejoinTimer = scheduler.schedule(() -> {
             if (ownLog != OwnLogState.REJOINING) {
                 return;
             }
-            if (neighbours.isEmpty() || attempt + 1 >= REJOIN_PATIENCE) {
-                if (!neighbours.isEmpty()) {
-                    LOG.warn("health: neighbours {} did not answer within {} x {}; recording own events anyway",
-                            neighbours.keySet(), REJOIN_PATIENCE, config.rejoinTimeout());
-                }
-                finishRejoin();
-            } else {
-                scheduleRejoinCheck(attempt + 1);
+            List<NodeId> silent = neighbours.keySet().stream().filter(k -> !rejoinHeard.contains(k)).toList();
+            if (!silent.isEmpty()) {
+                LOG.warn("health: lost state, and neighbours {} did not tell how far this node's log got within {}; "
+                        + "numbering own events anyway", silent, config.rejoinTimeout());
             }
+            finishRejoin();
         }, config.rejoinTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
-
-    /** How many rejoin timeouts a starting node waits for linked but silent neighbours. */
-    static final int REJOIN_PATIENCE = 20;
 
     private void finishRejoin() {
         if (ownLog == OwnLogState.REJOINING) {
@@ -466,6 +678,7 @@ public final class SyncEngine {
             fresh.add(e);
         }
         pendingOwn.clear();
+        provisional = List.of();
         counters.get("events.recorded").addAndGet(fresh.size());
         listener.onNewEvents(fresh);
         schedulePush();

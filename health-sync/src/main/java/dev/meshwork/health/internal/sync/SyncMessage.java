@@ -16,13 +16,20 @@ import java.util.Optional;
  * @param fragments the events carried
  * @param truncated whether the sender cut the delta at its size limit
  * @param request   a digest sent because the sender lacks something (taken literally)
+ * @param answer    a digest of a catch-up: the sender has not heard the receiver since the link
+ *                  came up and asks for an answer even when the digests match
  */
 public record SyncMessage(Kind kind, long session, Optional<Map<NodeId, Long>> version, List<Fragment> fragments,
-        boolean truncated, boolean request) {
+        boolean truncated, boolean request, boolean answer) {
+
+    public SyncMessage(Kind kind, long session, Optional<Map<NodeId, Long>> version, List<Fragment> fragments,
+            boolean truncated, boolean request) {
+        this(kind, session, version, fragments, truncated, request, false);
+    }
 
     public SyncMessage(Kind kind, long session, Optional<Map<NodeId, Long>> version, List<Fragment> fragments,
             boolean truncated) {
-        this(kind, session, version, fragments, truncated, false);
+        this(kind, session, version, fragments, truncated, false, false);
     }
 
     /** The message kinds; see {@link SyncEngine} for the protocol. */

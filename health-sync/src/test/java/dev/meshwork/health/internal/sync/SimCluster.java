@@ -48,11 +48,11 @@ final class SimCluster {
             this.id = id;
         }
 
-        void start(HealthDocument state) {
+        void start(HealthDocument state, SyncEngine.Start start) {
             int gen = ++generation;
             HealthDocument doc = state;
             engine = new SyncEngine(id, doc, (to, payload) -> transmit(this, gen, to, payload), time, time, config,
-                    rnd.nextLong(), events -> { }, seq -> persisted = doc.copy());
+                    rnd.nextLong(), events -> { }, seq -> persisted = doc.copy(), start);
             engine.start();
             engine.record(HealthEventType.NODE_STARTED, Optional.empty(), Map.of("incarnation", "i" + gen));
             recorded++;
@@ -79,7 +79,7 @@ final class SimCluster {
             }
         }
         for (Node node : nodes.values()) {
-            node.start(new HealthDocument());
+            node.start(new HealthDocument(), SyncEngine.Start.STATE_LOST); // a first start has no file either
         }
         for (Set<NodeId> link : sortedLinks()) {
             linkChanged(link, true);
@@ -185,7 +185,10 @@ final class SimCluster {
             return;
         }
         node.up = true;
-        node.start(loseState ? new HealthDocument() : node.persisted.copy());
+        // With its state file the node numbers at once: the persisted copy holds every own event
+        // that ever left it (copied before sending).
+        node.start(loseState ? new HealthDocument() : node.persisted.copy(),
+                loseState ? SyncEngine.Start.STATE_LOST : SyncEngine.Start.STATE_INTACT);
         sortedLinks().stream().filter(l -> l.contains(id) && linkUsable(l)).forEach(l -> linkChanged(l, true));
     }
 
