@@ -131,12 +131,14 @@ class WsTransportTest {
         Await.until("an RTT sample through the proxy", Duration.ofSeconds(3), () -> connection.rtt().isPresent());
         proxy.freeze();
         long frozenAt = System.nanoTime();
-        CloseReason reason = client.closed.get(5, TimeUnit.SECONDS);
+        CloseReason reason = client.closed.get(10, TimeUnit.SECONDS);
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
         assertEquals(CloseReason.Kind.STALE, reason.kind());
         assertFalse(reason.intentional());
-        // threshold 500 ms plus at most one ping interval of detection delay, with scheduling slack
-        assertTrue(tookMillis < 1500, "stale detected after " + tookMillis + " ms");
+        // The exact bound (threshold plus one tick) is LivenessWheelTest's, on a manual clock; on
+        // real sockets and a loaded CI machine this only rules out TCP's own ~15 minutes and any
+        // wait for a timeout of another kind (the handshake's 5 s, the ping interval of the server).
+        assertTrue(tookMillis < 4000, "stale detected after " + tookMillis + " ms");
         assertTrue(engine.counters().get(TransportCounters.Event.STALE_CLOSES) >= 1);
     }
 
