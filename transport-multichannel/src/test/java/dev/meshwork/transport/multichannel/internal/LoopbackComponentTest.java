@@ -177,7 +177,8 @@ class LoopbackComponentTest {
         }
         assertEquals(100, b.receivedIds.size(), "no loss");
         assertEquals(List.of(), b.duplicates, "no duplicate reached the handler");
-        assertTrue(failoverMs < 3000, "failover took " + failoverMs + " ms");
+        // the sub-second figure is the failover benchmark's; here: not at TCP's pace, with slack for a loaded CI machine
+        assertTrue(failoverMs < 5000, "failover took " + failoverMs + " ms");
     }
 
     @Test

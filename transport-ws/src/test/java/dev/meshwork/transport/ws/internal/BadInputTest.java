@@ -171,7 +171,8 @@ class BadInputTest {
             long start = System.nanoTime();
             assertTrue(raw.awaitEndOfStream(), "server dropped the half-sent request");
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            assertTrue(tookMillis < 2000, "dropped after " + tookMillis + " ms (timeout 500 ms)");
+            // bounded, not at TCP's pace: the handshake timeout is 500 ms; the slack is for a loaded CI machine
+            assertTrue(tookMillis < 4000, "dropped after " + tookMillis + " ms (timeout 500 ms)");
         }
         Await.until("counted", Duration.ofSeconds(2), () -> count(TransportCounters.Event.UPGRADE_TIMEOUTS) > before);
     }
