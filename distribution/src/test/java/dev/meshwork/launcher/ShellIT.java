@@ -41,10 +41,7 @@ class ShellIT {
     void shellCommandsOfEveryScopeAnswerOnALiveMeshAndExitStopsTheNode() throws Exception {
         MeshNode alpha = node("alpha", 1);
         MeshNode beta = node("beta", 1);
-        // Health sync repeats a digest lost during start-up by anti-entropy (30 s by default).
-        String health = "health:\n  antiEntropyIntervalSeconds: 2\n";
-        beta.extraYaml(health);
-        alpha.extraYaml(health + "gateways:\n  sleeper:\n    command: /bin/sleep\n    args: [\"300\"]\n");
+        alpha.extraYaml("gateways:\n  sleeper:\n    command: /bin/sleep\n    args: [\"300\"]\n");
         alpha.createIdentity(JAVA);
         beta.createIdentity(JAVA);
         alpha.configure(List.of(beta));
