@@ -76,10 +76,23 @@ public final class HealthNode implements HealthView {
     /** Set by {@link #stop}: events racing with the unregistration of the whiteboard services are ignored. */
     private volatile boolean stopped;
     private boolean startedWithState;
+    private final java.util.function.LongSupplier sessions;
 
     public HealthNode(Router router, StateStore store, SyncConfig config, InstantSource wallClock,
             ScheduledExecutorService executor, Duration persistDelay, Duration rttInterval,
             Consumer<List<HealthEvent>> changes) {
+        this(router, store, config, wallClock, executor, persistDelay, rttInterval, changes,
+                () -> new java.security.SecureRandom().nextLong());
+    }
+
+    /**
+     * @param sessions a new sync session id per start (neighbours tell a restart by it); it also
+     *                 seeds the catch-up jitter, so tests pass a deterministic source
+     */
+    public HealthNode(Router router, StateStore store, SyncConfig config, InstantSource wallClock,
+            ScheduledExecutorService executor, Duration persistDelay, Duration rttInterval,
+            Consumer<List<HealthEvent>> changes, java.util.function.LongSupplier sessions) {
+        this.sessions = sessions;
         this.router = router;
         this.store = store;
         this.config = config;
@@ -112,7 +125,7 @@ public final class HealthNode implements HealthView {
                     store.file(), loaded.get().node().map(NodeId::value).orElse("an unknown node"), self);
         }
         engine = new SyncEngine(self, doc, this::send, wallClock, executor, config,
-                new java.security.SecureRandom().nextLong(), this::onNewEvents, seq -> {
+                sessions.getAsLong(), this::onNewEvents, seq -> {
                     if (!persistNow()) {
                         throw new IllegalStateException("health state not persisted: " + lastPersistError.orElse("?"));
                     }
