@@ -119,13 +119,30 @@ class DashboardBrowserIT {
 
         send(alpha, beta, BEFORE, "before-");
         Await.until("beta received the first messages", Duration.ofSeconds(30), () -> probe(beta)[0] >= BEFORE);
-        String frozenUri = activeChannel(alpha, "beta").orElseThrow(() -> new AssertionError("alpha has no active channel to beta"));
-        FreezableProxy hole = proxyByPort.get(URI.create(frozenUri).getPort());
-        assertTrue(hole != null, "alpha's active channel to beta runs through one of the test's proxies: " + frozenUri);
-        hole.freeze();
-        send(alpha, beta, DURING, "during-");
-        Await.until("alpha moved beta's traffic off the frozen channel " + frozenUri, Duration.ofSeconds(15),
-                () -> activeChannel(alpha, "beta").filter(u -> !u.equals(frozenUri)).isPresent());
+        String chosen = null;
+        for (int attempt = 1; chosen == null; attempt++) {
+            long failoversBefore = failovers(alpha, "beta");
+            String candidate = activeChannel(alpha, "beta").orElseThrow(() -> new AssertionError("alpha has no active channel to beta"));
+            FreezableProxy hole = proxyByPort.get(URI.create(candidate).getPort());
+            assertTrue(hole != null, "alpha's active channel to beta runs through one of the test's proxies: " + candidate);
+            hole.freeze();
+            if (attempt == 1) {
+                send(alpha, beta, DURING, "during-");
+            }
+            Await.until("alpha moved beta's traffic off the frozen channel " + candidate, Duration.ofSeconds(15),
+                    () -> activeChannel(alpha, "beta").filter(u -> !u.equals(candidate)).isPresent());
+            if (failovers(alpha, "beta") > failoversBefore) {
+                chosen = candidate;
+            } else {
+                // the router had switched to the other channel for its RTT just before the freeze
+                // landed, so it froze a standby: no failover to show; thaw and freeze the active one
+                assertTrue(attempt < 3, "three freezes in a row hit a standby channel");
+                hole.thaw();
+                Await.until("the thawed channel " + candidate + " is open again", Duration.ofSeconds(30),
+                        () -> channelState(alpha, "beta", candidate).equals("OPEN"));
+            }
+        }
+        String frozenUri = chosen;
         Await.until("beta received every message exactly once", Duration.ofSeconds(30),
                 () -> probe(beta)[1] >= BEFORE + DURING);
         Await.until("alpha's outbox has all " + (BEFORE + DURING) + " acknowledged", Duration.ofSeconds(30),
@@ -254,6 +271,31 @@ class DashboardBrowserIT {
 
     private static long peersUp(MeshNode node) {
         return peers(node).stream().filter(p -> "UP".equals(p.get("state"))).count();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static long failovers(MeshNode node, String peer) {
+        for (Map<String, Object> p : peers(node)) {
+            if (peer.equals(p.get("node"))) {
+                Object n = ((Map<String, Object>) p.getOrDefault("counters", Map.of())).get("failovers");
+                return n == null ? 0 : ((Number) n).longValue();
+            }
+        }
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String channelState(MeshNode node, String peer, String uri) {
+        for (Map<String, Object> p : peers(node)) {
+            if (peer.equals(p.get("node"))) {
+                for (Map<String, Object> c : (List<Map<String, Object>>) p.getOrDefault("channels", List.of())) {
+                    if (uri.equals(String.valueOf(c.get("uri")))) {
+                        return String.valueOf(c.get("state"));
+                    }
+                }
+            }
+        }
+        return "";
     }
 
     @SuppressWarnings("unchecked")
