@@ -222,18 +222,7 @@ public final class MeshCore implements Router {
                 lower.add(s.toLowerCase());
             }
             for (Link link : links.values()) {
-                boolean any = false;
-                for (Channel ch : link.outbound()) {
-                    if ((ch.state == ChannelState.BACKOFF || ch.state == ChannelState.FAILED)
-                            && lower.contains(String.valueOf(ch.uri.getScheme()).toLowerCase())) {
-                        ch.failures = 0;
-                        ch.identicalPermanent = 0;
-                        ch.lastPermanent = null;
-                        any = true;
-                        dial(ch);
-                    }
-                }
-                if (any) {
+                if (redialWaiting(link, ch -> lower.contains(String.valueOf(ch.uri.getScheme()).toLowerCase()))) {
                     count("retriesOnNewTransport");
                 }
                 ensureDials(link);
@@ -391,9 +380,19 @@ public final class MeshCore implements Router {
      * failures and dial at once instead of sitting out a long delay.
      */
     private void retryNow(Link link) {
+        if (redialWaiting(link, ch -> true)) {
+            count("retriesOnReconfiguration");
+            if (link.state == LinkState.REFUSED) {
+                setLinkState(link, LinkState.CONNECTING, "reconfigured");
+            }
+        }
+    }
+
+    /** Forgets the failures of the link's failed or backing-off channels that {@code which} picks and dials them now. */
+    private boolean redialWaiting(Link link, java.util.function.Predicate<Channel> which) {
         boolean any = false;
         for (Channel ch : link.outbound()) {
-            if (ch.state == ChannelState.BACKOFF || ch.state == ChannelState.FAILED) {
+            if ((ch.state == ChannelState.BACKOFF || ch.state == ChannelState.FAILED) && which.test(ch)) {
                 ch.failures = 0;
                 ch.identicalPermanent = 0;
                 ch.lastPermanent = null;
@@ -401,12 +400,7 @@ public final class MeshCore implements Router {
                 dial(ch);
             }
         }
-        if (any) {
-            count("retriesOnReconfiguration");
-            if (link.state == LinkState.REFUSED) {
-                setLinkState(link, LinkState.CONNECTING, "reconfigured");
-            }
-        }
+        return any;
     }
 
     @Override
