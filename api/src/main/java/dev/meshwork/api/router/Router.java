@@ -53,9 +53,11 @@ public interface Router {
 
     /**
      * Adds a peer, or replaces the configuration of a known one (its channels are re-dialed
-     * where the URLs changed).
+     * where the URLs changed). A URL whose scheme no {@link dev.meshwork.api.transport.Transport}
+     * serves yet is accepted: it is dialed once a transport for it registers (transports come and
+     * go with their bundles).
      *
-     * @throws IllegalArgumentException if the configuration is invalid (no URL, unsupported scheme,
+     * @throws IllegalArgumentException if the configuration is invalid (no URL, a malformed URL,
      *         bad key, the local node's own id)
      */
     void addPeer(PeerConfig peer);
