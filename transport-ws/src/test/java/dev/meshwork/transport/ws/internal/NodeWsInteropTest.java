@@ -111,6 +111,26 @@ class NodeWsInteropTest {
     }
 
     @Test
+    void nodeWsClientCompressingEveryMessageIsEchoedAndItsDeflateBombRefused() throws Exception {
+        WsSettings settings = Fixtures.settings().withMaxFrameBytes(LIMIT).withPermessageDeflate(true);
+        try (WsTransportEngine engine = Fixtures.engine(settings)) {
+            TransportListener listener = Fixtures.listen(engine, "ws", c -> new Recorder(true));
+            Frame compressible = Frame.newBuilder().setEnvelope(dev.meshwork.api.wire.Envelope.newBuilder().setTopic("z")
+                    .setPayload(com.google.protobuf.ByteString.copyFromUtf8("compress me ".repeat(250)))).build();
+            assertTrue(compressible.getSerializedSize() < LIMIT);
+            // 256 KiB of zeros: a few hundred bytes on the wire, 64 times the limit once inflated
+            try (NodeProcess node = new NodeProcess("deflate-client.cjs", listener.uri().toString(), b64(compressible),
+                    String.valueOf(LIMIT * 64))) {
+                assertTrue(node.await("open").contains("permessage-deflate"), "negotiated: " + node.lines);
+                assertTrue(node.await("echo").contains("\"ok\":true"), "echo: " + node.lines);
+                assertTrue(node.await("closeOverLimit").contains("\"code\":1009"), "bomb refused: " + node.lines);
+            }
+            Await.until("counted as oversized", Duration.ofSeconds(5),
+                    () -> engine.counters().get(TransportCounters.Event.OVERSIZED_FRAMES) == 1);
+        }
+    }
+
+    @Test
     void nodeWsClientTalksToMeshworkServer() throws Exception {
         WsSettings settings = Fixtures.settings().withMaxFrameBytes(LIMIT).withLiveness(Duration.ofMillis(100), Duration.ofSeconds(5));
         List<CloseReason> serverCloses = new CopyOnWriteArrayList<>();
