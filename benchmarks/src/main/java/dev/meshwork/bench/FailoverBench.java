@@ -3,10 +3,7 @@ package dev.meshwork.bench;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.bench.failover.FailoverNode;
 import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +11,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import dev.meshwork.testkit.FreezableProxy;
 
 /**
@@ -35,49 +29,6 @@ import dev.meshwork.testkit.FreezableProxy;
 public final class FailoverBench {
 
     private FailoverBench() {
-    }
-
-    static final class Child {
-        final Process process;
-        final PrintWriter in;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final List<String> all = Collections.synchronizedList(new ArrayList<>());
-
-        Child(List<String> command) throws IOException {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            in = new PrintWriter(process.getOutputStream(), true);
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
-                    for (String l; (l = r.readLine()) != null; ) {
-                        lines.add(l);
-                        all.add(l);
-                    }
-                } catch (IOException e) {
-                    // process ended
-                }
-            });
-            t.setDaemon(true);
-            t.start();
-        }
-
-        String await(String prefix, long timeoutMs) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + timeoutMs;
-            while (true) {
-                long left = deadline - System.currentTimeMillis();
-                String l = left <= 0 ? null : lines.poll(left, TimeUnit.MILLISECONDS);
-                if (l == null) {
-                    throw new IllegalStateException("no '" + prefix + "' within " + timeoutMs + " ms; output: " + all);
-                }
-                if (l.startsWith(prefix)) {
-                    return l;
-                }
-            }
-        }
-
-        String ask(String command, String prefix) throws InterruptedException {
-            in.println(command);
-            return await(prefix, 75_000);
-        }
     }
 
     static List<String> java(String... args) {
@@ -108,12 +59,12 @@ public final class FailoverBench {
         FreezableProxy p2 = new FreezableProxy(x2, b2);
         String u1 = "ws://127.0.0.1:" + x1 + "/mesh";
         String u2 = "ws://127.0.0.1:" + x2 + "/mesh";
-        Child nb = new Child(java("b", dir.resolve("b").toString(), a.publicKeyBase64(), "" + b1, "" + b2));
-        Child na = null;
+        ChildProcess nb = child(java("b", dir.resolve("b").toString(), a.publicKeyBase64(), "" + b1, "" + b2));
+        ChildProcess na = null;
         Process burner = null;
         try {
             nb.await("READY", 30_000);
-            na = new Child(java("a", dir.resolve("a").toString(), "b", b.publicKeyBase64(), u1, u2));
+            na = child(java("a", dir.resolve("a").toString(), "b", b.publicKeyBase64(), u1, u2));
             awaitOpen(na, 2, 30_000);
             na.in.println("START");
             Thread.sleep(3000);
@@ -185,7 +136,7 @@ public final class FailoverBench {
         }
     }
 
-    private static int countFailovers(Child a) {
+    private static int countFailovers(ChildProcess a) {
         synchronized (a.all) {
             return (int) a.all.stream().filter(l -> l.startsWith("EVENT") && l.contains("ACTIVE_CHANNEL_CHANGED")
                     && l.contains("failover")).count();
@@ -209,12 +160,12 @@ public final class FailoverBench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
     }
 
-    private static FreezableProxy activeProxy(Child a, String u1, FreezableProxy p1, FreezableProxy p2) throws InterruptedException {
+    private static FreezableProxy activeProxy(ChildProcess a, String u1, FreezableProxy p1, FreezableProxy p2) throws InterruptedException {
         String status = a.ask("STATUS", "STATUS");
         return status.contains("active=" + u1) ? p1 : p2;
     }
 
-    private static void awaitOpen(Child a, int open, long timeoutMs) throws InterruptedException {
+    private static void awaitOpen(ChildProcess a, int open, long timeoutMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (System.currentTimeMillis() < deadline) {
             if (a.ask("STATUS", "STATUS").contains("open=" + open)) {
@@ -223,5 +174,9 @@ public final class FailoverBench {
             Thread.sleep(100);
         }
         throw new IllegalStateException("a did not get " + open + " open channels within " + timeoutMs + " ms");
+    }
+
+    private static ChildProcess child(List<String> command) throws IOException {
+        return new ChildProcess(command, ProcessBuilder.Redirect.DISCARD, 75_000);
     }
 }

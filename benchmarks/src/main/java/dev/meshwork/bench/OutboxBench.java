@@ -8,12 +8,8 @@ import dev.meshwork.outbox.sqlite.internal.OutboxConfig;
 import dev.meshwork.outbox.sqlite.internal.OutboxService;
 import dev.meshwork.outbox.sqlite.internal.store.Database;
 import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,17 +18,13 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -103,7 +95,7 @@ public final class OutboxBench {
                 .publicKeyBase64();
         int port = freePort();
         String url = "ws://127.0.0.1:" + port + "/mesh";
-        Child receiver = new Child(java(MeshReceiver.class, work.resolve("id-receiver").toString(), work.resolve("receiver.db").toString(),
+        ChildProcess receiver = child(java(MeshReceiver.class, work.resolve("id-receiver").toString(), work.resolve("receiver.db").toString(),
                 Integer.toString(port), senderKey, fillerKey));
         receiver.await("READY", 60_000);
 
@@ -148,13 +140,13 @@ public final class OutboxBench {
 
         receiver.ask("RESET", "RESET");
         Path recDb = work.resolve("recovery.db");
-        Child fill = new Child(java(OutboxBenchChild.class, "fill", recDb.toString(), work.resolve("id-filler").toString(), receiverKey, url,
+        ChildProcess fill = child(java(OutboxBenchChild.class, "fill", recDb.toString(), work.resolve("id-filler").toString(), receiverKey, url,
                 Integer.toString(recoveryN)));
         fill.await("DRAINING", 300_000);
         fill.kill();
         long[] left = pendingAndInflight(recDb);
         long t0 = System.nanoTime();
-        Child drain = new Child(java(OutboxBenchChild.class, "drain", recDb.toString(), work.resolve("id-filler").toString(), receiverKey,
+        ChildProcess drain = child(java(OutboxBenchChild.class, "drain", recDb.toString(), work.resolve("id-filler").toString(), receiverKey,
                 url));
         String idle = drain.await("IDLE", 120_000);
         double recovery = (System.nanoTime() - t0) / 1e9;
@@ -313,56 +305,8 @@ public final class OutboxBench {
         return cmd;
     }
 
-    /** A child process talking by lines on stdin/stdout; stderr goes to ours. */
-    private static final class Child {
-        final Process process;
-        final PrintWriter in;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final List<String> all = Collections.synchronizedList(new ArrayList<>());
 
-        Child(List<String> command) throws IOException {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            in = new PrintWriter(process.getOutputStream(), true);
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String l; (l = r.readLine()) != null; ) {
-                        lines.add(l);
-                        all.add(l);
-                    }
-                } catch (IOException e) {
-                    // process ended
-                }
-            });
-            t.setDaemon(true);
-            t.start();
-        }
-
-        String await(String prefix, long timeoutMs) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + timeoutMs;
-            while (true) {
-                long left = deadline - System.currentTimeMillis();
-                String l = left <= 0 ? null : lines.poll(left, TimeUnit.MILLISECONDS);
-                if (l == null) {
-                    throw new IllegalStateException("no '" + prefix + "' within " + timeoutMs + " ms; output: " + all);
-                }
-                if (l.startsWith(prefix)) {
-                    return l;
-                }
-            }
-        }
-
-        String ask(String command, String prefix) throws InterruptedException {
-            in.println(command);
-            return await(prefix, 30_000);
-        }
-
-        long cpuNanos() {
-            return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
-        }
-
-        void kill() throws InterruptedException {
-            process.toHandle().destroyForcibly();
-            process.waitFor();
-        }
+    private static ChildProcess child(List<String> command) throws IOException {
+        return new ChildProcess(command, ProcessBuilder.Redirect.INHERIT, 30_000);
     }
 }
