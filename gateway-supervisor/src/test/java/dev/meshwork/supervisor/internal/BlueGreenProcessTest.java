@@ -205,7 +205,8 @@ class BlueGreenProcessTest {
         assertEquals(1, bg.switches());
         assertTrue(events.stream().anyMatch(e -> e.from() == RUNNING && e.to() == SWITCHING));
         assertEquals(Boolean.TRUE, blueAliveAtSwitch, "blue still ran the moment green was ready");
-        assertTrue(childEventsAtSwitch.contains("LISTENING " + green), childEventsAtSwitch.toString());
+        // green's readiness probe connected, so green listened; its own "LISTENING" line is written just
+        // after its socket listens and may trail the probe by a moment: the order is checked below
         assertFalse(childEventsAtSwitch.contains("TERM " + blue), "no SIGTERM for blue before green was ready: "
                 + childEventsAtSwitch);
 
