@@ -82,31 +82,17 @@ public final class TransportBench {
         int streamCount = Integer.getInteger("bench.stream", 1_000_000);
         List<String[]> rows = new ArrayList<>();
 
-        double mesh;
-        double netty;
-        try (Child server = Child.start("meshwork")) {
-            mesh = meshworkStream(server.port, streamCount);
-        }
-        try (Child server = Child.start("netty")) {
-            netty = nettyStream(server.port, streamCount);
-        }
+        double[] stream = streamPair(streamCount);
+        double mesh = stream[0];
+        double netty = stream[1];
         rows.add(row("stream 1 link, msgs/s", mesh, netty, "bare Netty"));
 
-        double echoRate;
-        double p99;
-        try (Child server = Child.start("meshwork")) {
-            warmUp(server.port, 64);
-            echoRate = meshworkEcho(server.port, 64, Duration.ofSeconds(5), 0)[0];
-            p99 = meshworkEcho(server.port, 64, Duration.ofSeconds(5), 10_000)[1];
-        }
-        double wsEcho = nodeWsEcho(64, Duration.ofSeconds(5));
-        double nettyEchoRate;
-        try (Child server = Child.start("netty-echo")) {
-            nettyEcho(server.port, 64, Duration.ofSeconds(5));
-            nettyEchoRate = nettyEcho(server.port, 64, Duration.ofSeconds(5));
-        }
+        EchoRun echo = echo(64, Duration.ofSeconds(5));
+        double echoRate = echo.closed()[0];
+        double p99 = echo.paced()[1];
+        double wsEcho = echo.ws();
         rows.add(row("echo 64 conns, req/s", echoRate, wsEcho, "Node.js ws"));
-        rows.add(row("  (same, vs bare Netty)", echoRate, nettyEchoRate, "bare Netty echo"));
+        rows.add(row("  (same, vs bare Netty)", echoRate, echo.netty(), "bare Netty echo"));
         rows.add(new String[] {"echo p99 at 10k req/s, ms", String.format("%.3f", p99), "", "", ""});
 
         double heapPerConn;
@@ -456,17 +442,42 @@ public final class TransportBench {
     static void streamOnly(int rounds) throws Exception {
         int count = Integer.getInteger("bench.stream", 1_000_000);
         for (int i = 0; i < rounds; i++) {
-            double mesh;
-            double netty;
-            try (Child server = Child.start("meshwork")) {
-                mesh = meshworkStream(server.port, count);
-            }
-            try (Child server = Child.start("netty")) {
-                netty = nettyStream(server.port, count);
-            }
-            System.out.printf("round %d: meshwork %.0f msgs/s, bare Netty %.0f msgs/s, ratio %.2f%n", i + 1, mesh, netty, mesh / netty);
+            double[] r = streamPair(count);
+            System.out.printf("round %d: meshwork %.0f msgs/s, bare Netty %.0f msgs/s, ratio %.2f%n", i + 1, r[0], r[1], r[0] / r[1]);
         }
         System.exit(0);
+    }
+
+    /** The stream, Meshwork then bare Netty, each against its own server process; {meshwork, netty} msgs/s. */
+    static double[] streamPair(int count) throws Exception {
+        double mesh;
+        try (Child server = Child.start("meshwork")) {
+            mesh = meshworkStream(server.port, count);
+        }
+        try (Child server = Child.start("netty")) {
+            return new double[] {mesh, nettyStream(server.port, count)};
+        }
+    }
+
+    /** One echo measurement: Meshwork closed-loop and paced ({@link #meshworkEcho}'s arrays), bare Netty and Node.js ws req/s. */
+    record EchoRun(double[] closed, double[] paced, double netty, double ws) {
+    }
+
+    /** The echo over {@code connections}, Meshwork warmed up first, then bare Netty, then Node.js ws. */
+    static EchoRun echo(int connections, Duration d) throws Exception {
+        double[] closed;
+        double[] paced;
+        try (Child server = Child.start("meshwork")) {
+            warmUp(server.port, connections);
+            closed = meshworkEcho(server.port, connections, d, 0);
+            paced = meshworkEcho(server.port, connections, d, 10_000);
+        }
+        double netty;
+        try (Child server = Child.start("netty-echo")) {
+            nettyEcho(server.port, connections, Duration.ofSeconds(5));
+            netty = nettyEcho(server.port, connections, d);
+        }
+        return new EchoRun(closed, paced, netty, nodeWsEcho(connections, d));
     }
 
     /**
@@ -475,20 +486,11 @@ public final class TransportBench {
      * the cost of Meshwork's own code from what one event-loop thread per side allows.
      */
     static void echoOnly(int seconds, int conns) throws Exception {
-        Duration d = Duration.ofSeconds(seconds);
-        double[] mesh;
-        double[] paced;
-        try (Child server = Child.start("meshwork")) {
-            warmUp(server.port, conns);
-            mesh = meshworkEcho(server.port, conns, d, 0);
-            paced = meshworkEcho(server.port, conns, d, 10_000);
-        }
-        double netty;
-        try (Child server = Child.start("netty-echo")) {
-            nettyEcho(server.port, conns, Duration.ofSeconds(5));
-            netty = nettyEcho(server.port, conns, d);
-        }
-        double ws = nodeWsEcho(conns, d);
+        EchoRun run = echo(conns, Duration.ofSeconds(seconds));
+        double[] mesh = run.closed();
+        double[] paced = run.paced();
+        double netty = run.netty();
+        double ws = run.ws();
         System.out.printf("%-34s %12s%n", "measure", "value");
         System.out.printf("%-34s %12.0f%n", "meshwork echo N conns, req/s", mesh[0]);
         System.out.printf("%-34s %12.3f%n", "meshwork closed-loop p99, ms", mesh[1]);

@@ -273,43 +273,30 @@ class DashboardBrowserIT {
         return peers(node).stream().filter(p -> "UP".equals(p.get("state"))).count();
     }
 
+    /** The peer's entry in the node's {@code /status.json}, or an empty map. */
+    private static Map<String, Object> peer(MeshNode node, String peer) {
+        return peers(node).stream().filter(p -> peer.equals(p.get("node"))).findFirst().orElse(Map.of());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> channels(MeshNode node, String peer) {
+        return (List<Map<String, Object>>) peer(node, peer).getOrDefault("channels", List.of());
+    }
+
     @SuppressWarnings("unchecked")
     private static long failovers(MeshNode node, String peer) {
-        for (Map<String, Object> p : peers(node)) {
-            if (peer.equals(p.get("node"))) {
-                Object n = ((Map<String, Object>) p.getOrDefault("counters", Map.of())).get("failovers");
-                return n == null ? 0 : ((Number) n).longValue();
-            }
-        }
-        return 0;
+        Object n = ((Map<String, Object>) peer(node, peer).getOrDefault("counters", Map.of())).get("failovers");
+        return n == null ? 0 : ((Number) n).longValue();
     }
 
-    @SuppressWarnings("unchecked")
     private static String channelState(MeshNode node, String peer, String uri) {
-        for (Map<String, Object> p : peers(node)) {
-            if (peer.equals(p.get("node"))) {
-                for (Map<String, Object> c : (List<Map<String, Object>>) p.getOrDefault("channels", List.of())) {
-                    if (uri.equals(String.valueOf(c.get("uri")))) {
-                        return String.valueOf(c.get("state"));
-                    }
-                }
-            }
-        }
-        return "";
+        return channels(node, peer).stream().filter(c -> uri.equals(String.valueOf(c.get("uri"))))
+                .map(c -> String.valueOf(c.get("state"))).findFirst().orElse("");
     }
 
-    @SuppressWarnings("unchecked")
     private static Optional<String> activeChannel(MeshNode node, String peer) {
-        for (Map<String, Object> p : peers(node)) {
-            if (peer.equals(p.get("node"))) {
-                for (Map<String, Object> c : (List<Map<String, Object>>) p.getOrDefault("channels", List.of())) {
-                    if (Boolean.TRUE.equals(c.get("active"))) {
-                        return Optional.of(String.valueOf(c.get("uri")));
-                    }
-                }
-            }
-        }
-        return Optional.empty();
+        return channels(node, peer).stream().filter(c -> Boolean.TRUE.equals(c.get("active")))
+                .map(c -> String.valueOf(c.get("uri"))).findFirst();
     }
 
     @SuppressWarnings("unchecked")

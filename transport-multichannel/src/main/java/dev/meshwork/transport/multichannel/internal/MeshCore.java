@@ -114,9 +114,7 @@ public final class MeshCore implements Router {
     private final SerialExecutor events;
     private final Map<NodeId, SerialExecutor> inboundOrder = new ConcurrentHashMap<>();
     private final Map<String, Long> counters = new TreeMap<>();
-    private final List<TransportListener> listening = new CopyOnWriteArrayList<>();
     private final List<Listen> listens = new CopyOnWriteArrayList<>();
-    private final List<URI> listenUris = new CopyOnWriteArrayList<>();
     private final DedupWindow<Delivery> received;
     private final DedupWindow<Link> relayed;
     private final DedupWindow<Boolean> seenNonces;
@@ -244,8 +242,6 @@ public final class MeshCore implements Router {
                 return false;
             }
             lost.add(l.requested());
-            listening.remove(l.listener());
-            listenUris.remove(l.listener().uri());
             return true;
         });
         return lost;
@@ -272,8 +268,6 @@ public final class MeshCore implements Router {
                     "no transport for " + uri.getScheme() + " to listen on " + uri));
         }
         return transport.listen(uri, this::accept).thenApply(l -> {
-            listening.add(l);
-            listenUris.add(l.uri());
             listens.add(new Listen(uri, transport, l));
             return l.uri();
         });
@@ -319,7 +313,7 @@ public final class MeshCore implements Router {
 
     @Override
     public List<URI> listenUris() {
-        return List.copyOf(listenUris);
+        return listens.stream().map(l -> l.listener().uri()).toList();
     }
 
     @Override
@@ -569,7 +563,7 @@ public final class MeshCore implements Router {
                     fail(p, new RetryableException(FailureCode.SHUT_DOWN, "router stopped"));
                 }
             }
-            ls = List.copyOf(listening);
+            ls = listens.stream().map(Listen::listener).toList();
         }
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (TransportListener l : ls) {

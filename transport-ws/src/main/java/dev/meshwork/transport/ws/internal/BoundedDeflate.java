@@ -95,6 +95,7 @@ final class BoundedDeflate {
     static final class Decoder extends WebSocketExtensionDecoder {
         private final int max;
         private final Inflater inflater = new Inflater(true);
+        private final byte[] chunk = new byte[CHUNK];
         private boolean inCompressedMessage;
         private long messageBytes;
 
@@ -142,10 +143,8 @@ final class BoundedDeflate {
         }
 
         private void inflate(ByteBuf compressed, ByteBuf into) throws Exception {
-            byte[] input = new byte[compressed.readableBytes()];
-            compressed.getBytes(compressed.readerIndex(), input);
-            inflater.setInput(input);
-            byte[] chunk = new byte[CHUNK];
+            // consumed to the end before this returns, so the buffer's own memory can be the input
+            inflater.setInput(compressed.nioBuffer());
             while (true) {
                 int n;
                 try {
