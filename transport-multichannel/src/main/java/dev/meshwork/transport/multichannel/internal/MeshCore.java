@@ -1080,7 +1080,7 @@ public final class MeshCore implements Router {
             return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "no connection"));
         }
         try {
-            return c.send(frame);
+            return c.send(FrameCodec.encode(frame));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -1158,7 +1158,6 @@ public final class MeshCore implements Router {
                     frame.getNeighbours().getVersion());
             case GOODBYE -> onGoodbye(ch, frame.getGoodbye());
             case HELLO, HELLO_ACK -> protocolViolation(ch, "a second hello on an authenticated channel");
-            case SYNC -> count("dropped.syncUnsupported");
             case BODY_NOT_SET -> protocolViolation(ch, "a frame without a body");
         }
     }
@@ -1241,7 +1240,7 @@ public final class MeshCore implements Router {
             } else {
                 MeshworkException me = e instanceof MeshworkException x ? x
                         : new RetryableException(FailureCode.HANDLER_FAILED, String.valueOf(e));
-                ack.setOk(false).setError(me.code() + ": " + me.getMessage()).setRetryable(me.isRetryable());
+                WireFailures.failed(ack, me.code(), me.getMessage(), me.isRetryable());
             }
             synchronized (MeshCore.this) {
                 delivery.ack = ack.build();
@@ -1280,8 +1279,8 @@ public final class MeshCore implements Router {
     private void nack(Channel ch, Envelope env, FailureCode code, String text, boolean retryable) {
         LOG.debug("refusing message {} from {}: {} {}", env.getMessageId(), ch.link.node, code, text);
         if (env.getAckRequested()) {
-            write(ch, Frame.newBuilder().setAck(Ack.newBuilder().setMessageId(env.getMessageId()).setOk(false)
-                    .setError(code + ": " + text).setRetryable(retryable).setFrom(identity.nodeId().value())).build());
+            write(ch, Frame.newBuilder().setAck(WireFailures.failed(Ack.newBuilder().setMessageId(env.getMessageId())
+                    .setFrom(identity.nodeId().value()), code, text, retryable)).build());
         }
     }
 
@@ -1293,7 +1292,7 @@ public final class MeshCore implements Router {
             if (ack.getOk()) {
                 succeed(p, true);
             } else {
-                fail(p, parseFailure(ack));
+                fail(p, WireFailures.failureOf(ack));
             }
             return;
         }
@@ -1303,21 +1302,6 @@ public final class MeshCore implements Router {
             return;
         }
         count("dropped.lateAck");
-    }
-
-    private static MeshworkException parseFailure(Ack ack) {
-        String error = ack.getError();
-        FailureCode code = FailureCode.INTERNAL;
-        int colon = error.indexOf(':');
-        if (colon > 0) {
-            try {
-                code = FailureCode.valueOf(error.substring(0, colon));
-            } catch (IllegalArgumentException e) {
-                // an unknown code from a newer peer stays INTERNAL
-            }
-        }
-        String text = "refused by " + ack.getFrom() + ": " + error;
-        return ack.getRetryable() ? new RetryableException(code, text) : new PermanentException(code, text);
     }
 
     private void onGoodbye(Channel ch, Goodbye goodbye) {
@@ -1497,6 +1481,7 @@ public final class MeshCore implements Router {
         Connection connection;
         Channel channel;
         final NodeId expected;
+        final FrameCodec codec = new FrameCodec(FrameCodec.limitFor(settings));
         final byte[] nonce = new byte[24];
         Hello peerHello;
         PublicKey peerKey;
@@ -1520,7 +1505,7 @@ public final class MeshCore implements Router {
                     .addCapabilities("relay").addCapabilities("ping")
                     .setExpectedNodeId(expected == null ? "" : expected.value())
                     .addAllNeighbours(directNeighbours()).build();
-            connection.send(Frame.newBuilder().setHello(hello).build());
+            sendFrame(Frame.newBuilder().setHello(hello).build());
             timeout = scheduler.schedule(() -> {
                 synchronized (MeshCore.this) {
                     if (!authenticated && !finished) {
@@ -1532,12 +1517,53 @@ public final class MeshCore implements Router {
             }, settings.helloTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
 
+        /** One transport message: decoded here, then dispatched, unless this connection is closing. */
         @Override
-        public void onFrame(Connection conn, Frame frame) {
+        public void onMessage(Connection conn, byte[] message) {
             synchronized (MeshCore.this) {
-                if (finished) {
+                if (closing(conn)) {
+                    count("dropped.afterClose");
                     return;
                 }
+                Frame frame;
+                try {
+                    frame = codec.decode(message);
+                } catch (MeshworkException e) {
+                    count(e.code() == FailureCode.PAYLOAD_TOO_LARGE ? "refused.oversizedFrame" : "refused.undecodableFrame");
+                    if (authenticated) {
+                        protocolViolation(channel, e.getMessage());
+                    } else {
+                        count("refusals");
+                        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                            LOG.info("refusing connection {} from {}: {}", conn.id(), conn.remoteAddress(), e.getMessage());
+                        }
+                        if (connection == null) {
+                            connection = conn;
+                        }
+                        fail(e, Goodbye.Code.PROTOCOL_VIOLATION);
+                    }
+                    // nothing queued behind a fatal frame is dispatched
+                    finished = true;
+                    return;
+                }
+                onFrame(conn, frame);
+            }
+        }
+
+        /**
+         * Whether {@code conn} is being given up: the hello failed, a fatal frame arrived, or the
+         * channel it served was closed or moved to another connection.
+         */
+        private boolean closing(Connection conn) {
+            return finished || authenticated && (channel.connection != conn || !channel.isOpen());
+        }
+
+        private void sendFrame(Frame frame) {
+            connection.send(FrameCodec.encode(frame));
+        }
+
+        private void onFrame(Connection conn, Frame frame) {
+            synchronized (MeshCore.this) {
                 if (connection == null) {
                     connection = conn;
                 }
@@ -1636,7 +1662,7 @@ public final class MeshCore implements Router {
                 if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
                     LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
                 }
-                connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
+                sendFrame(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
                 if ((failure == FailureCode.UNTRUSTED || failure == FailureCode.UNKNOWN_PEER)
                         && NodeId.isValid(hello.getNodeId())) {
                     Link link = links.get(NodeId.of(hello.getNodeId()));
@@ -1654,7 +1680,7 @@ public final class MeshCore implements Router {
             peerKey = key;
             byte[] transcript = WireConstants.helloTranscript(hello.getNonce().toByteArray(), identity.nodeId().value(),
                     hello.getNodeId(), identity.incarnation());
-            connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
+            sendFrame(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
                     .setSignature(ByteString.copyFrom(identity.sign(transcript)))).build());
             maybeAuthenticated();
         }
@@ -1717,7 +1743,7 @@ public final class MeshCore implements Router {
                 timeout.cancel(false);
             }
             if (goodbye != null) {
-                connection.send(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(goodbye)
+                sendFrame(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(goodbye)
                         .setReason(why.getMessage())).build());
             }
             connection.close(goodbye == Goodbye.Code.PROTOCOL_VIOLATION ? CloseReason.PROTOCOL_ERROR
