@@ -324,7 +324,7 @@ class DrainAndInboxTest {
     }
 
     @Test
-    void afterAReceiverCrashARecordInDoubtIsNotDeliveredAgainByDefault() throws Exception {
+    void afterAReceiverCrashARecordInDoubtIsNotDeliveredAgainWhenRedeliveryIsTurnedOff() throws Exception {
         leaveARecordInDoubt("b1");
         OutboxService b = new OutboxService(config("b1", 64, BackoffPolicy.DEFAULT, 25, false), InstantSource.system(), System::nanoTime,
                 scheduler, () -> 0.5);
