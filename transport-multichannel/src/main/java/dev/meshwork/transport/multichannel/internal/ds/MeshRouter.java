@@ -423,10 +423,17 @@ public final class MeshRouter implements Router, NodeIdentity {
     @Override
     public CompletableFuture<DeliveryResult> send(NodeId target, String topic, byte[] payload, SendOptions options) {
         CompletableFuture<DeliveryResult> sent = core().send(target, topic, payload, options);
-        if (sent.isCompletedExceptionally() && unknownPeer(sent) && configured.isConfigured(target)) {
-            // ConfigAdmin holds the peer; SCR has not added it yet (starting, or a new configuration)
-            return CompletableFuture.failedFuture(new RetryableException(FailureCode.UNREACHABLE_PEER,
-                    "peer " + target + " is configured but not added yet; try again shortly"));
+        if (sent.isCompletedExceptionally() && unknownPeer(sent)) {
+            if (stopping()) {
+                // the PeerComponents went first: the peer is gone because the node stops, not for good
+                return CompletableFuture.failedFuture(new RetryableException(FailureCode.SHUT_DOWN,
+                        "node stopping: peer " + target + " was removed"));
+            }
+            if (configured.isConfigured(target)) {
+                // ConfigAdmin holds the peer; SCR has not added it yet (starting, or a new configuration)
+                return CompletableFuture.failedFuture(new RetryableException(FailureCode.UNREACHABLE_PEER,
+                        "peer " + target + " is configured but not added yet; try again shortly"));
+            }
         }
         return sent;
     }
@@ -436,10 +443,11 @@ public final class MeshRouter implements Router, NodeIdentity {
         return e instanceof PermanentException p && p.code() == FailureCode.UNKNOWN_PEER;
     }
 
+    /** Not while stopping either: the PeerComponents are removed first, and their peers must not look unknown. */
     @Override
     public boolean isReady() {
         MeshCore c = core;
-        if (c == null) {
+        if (c == null || stopping()) {
             return false;
         }
         List<NodeId> added;

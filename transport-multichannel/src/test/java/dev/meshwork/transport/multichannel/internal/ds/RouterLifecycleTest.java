@@ -187,6 +187,20 @@ class RouterLifecycleTest {
     }
 
     @Test
+    void whileItsBundleStopsTheRouterIsNotReadyAndASendToItsRemovedPeerIsRetryable() throws Exception {
+        configuredPeers.add("beta");
+        start();
+        router.addPeer(beta());
+        assertTrue(router.isReady());
+        bundleState.set(Bundle.STOPPING);
+        router.removePeer(BETA); // beta's PeerComponent goes first
+        assertFalse(router.isReady(), "an outbox or console must not take the removed peer for unknown");
+        MeshworkException e = failure(send(BETA));
+        assertInstanceOf(RetryableException.class, e);
+        assertEquals(FailureCode.SHUT_DOWN, e.code());
+    }
+
+    @Test
     void aPeerRemovedByConfigurationWhileRunningFailsItsHeldSendsRetryable() throws Exception {
         start();
         router.addPeer(beta());
