@@ -69,7 +69,7 @@ final class ConfiguredPeers {
      * present; without it, true but not latched (a ConfigAdmin that registers late is still
      * waited for).
      */
-    boolean isReady(Collection<NodeId> added) {
+    boolean isReady(Supplier<Collection<NodeId>> addedNow) {
         if (ready) {
             return true;
         }
@@ -77,6 +77,7 @@ final class ConfiguredPeers {
         if (ca == null) {
             return true;
         }
+        Collection<NodeId> added = addedNow.get();
         Set<NodeId> missing = configured(ca);
         missing.removeAll(added);
         missing.removeAll(refused);

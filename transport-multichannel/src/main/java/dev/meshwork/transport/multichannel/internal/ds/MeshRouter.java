@@ -450,11 +450,11 @@ public final class MeshRouter implements Router, NodeIdentity {
         if (c == null || stopping()) {
             return false;
         }
-        List<NodeId> added;
-        synchronized (this) {
-            added = List.copyOf(peerConfigs.keySet());
-        }
-        return configured.isReady(added);
+        return configured.isReady(() -> {
+            synchronized (this) {
+                return List.copyOf(peerConfigs.keySet());
+            }
+        });
     }
 
     /** Whether this bundle or the whole framework is on its way down (a peer removed now is not a configuration change). */
