@@ -26,6 +26,8 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.inject.Inject;
+import org.junit.After;
+import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -45,8 +47,8 @@ import org.osgi.util.tracker.ServiceTracker;
  * node process whose console counts what its handler receives. In every case no row dies, and
  * every message whose enqueue returned reaches the peer's handler.
  *
- * <p>Each test gets a fresh framework and data directory (per method), so a test's order of
- * starts is its own.
+ * <p>Each test gets a fresh framework (per method), so a test's order of starts is its own; the
+ * data directory is shared by the class, so each test has its own peer and checks only its rows.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerMethod.class)
@@ -61,9 +63,23 @@ public class StartStopOrderTest {
     @Inject
     private BundleContext context;
 
+    private ServiceTracker<Outbox, Outbox> outboxes;
+
     @Configuration
     public Option[] config() {
         return MeshworkRuntime.options(name -> true);
+    }
+
+    @Before
+    public void trackOutboxesWithFastRetries() throws Exception {
+        fastRetries();
+        outboxes = new ServiceTracker<>(context, Outbox.class, null);
+        outboxes.open();
+    }
+
+    @After
+    public void closeTracker() {
+        outboxes.close();
     }
 
     private ConfigurationAdmin configAdmin() throws InterruptedException {
@@ -93,6 +109,19 @@ public class StartStopOrderTest {
         return c;
     }
 
+    /** A peer process configured on both sides (here through ConfigAdmin, as the packaged node does) and linked. */
+    private PeerProcess startLinkedPeer(FrameworkNode node, String id) throws Exception {
+        PeerProcess peer = startPeer(node, id);
+        try {
+            configurePeer(peer);
+            node.awaitLink(NodeId.of(id), LinkState.UP, LINK_WAIT);
+            return peer;
+        } catch (Exception | AssertionError e) {
+            peer.close();
+            throw e;
+        }
+    }
+
     private PeerProcess startPeer(FrameworkNode node, String id) throws Exception {
         URI listen = node.listenOnFreePort();
         PeerProcess peer = new PeerProcess(id);
@@ -109,14 +138,14 @@ public class StartStopOrderTest {
         return OutboxRequest.of(target, PROBE_TOPIC, ("m" + i).getBytes(StandardCharsets.UTF_8));
     }
 
-    private Outbox outbox(ServiceTracker<Outbox, Outbox> outboxes) throws InterruptedException {
+    private Outbox outbox() throws InterruptedException {
         Outbox o = outboxes.waitForService(20_000);
         assertNotNull("an Outbox service", o);
         return o;
     }
 
     /** Waits until nothing is pending or in flight, then: no row dead, each id DONE, each delivered to the peer's handler. */
-    private static void assertNoRowDiedAndAllArrived(ServiceTracker<Outbox, Outbox> outboxes, List<String> ids, PeerProcess peer) {
+    private void assertNoRowDiedAndAllArrived(List<String> ids, PeerProcess peer) {
         Waits.until("the outbox to settle every message", SETTLE_WAIT, () -> {
             Outbox o = outboxes.getService();
             if (o == null) {
@@ -126,8 +155,9 @@ public class StartStopOrderTest {
             return stats.count(OutboxState.PENDING) == 0 && stats.count(OutboxState.INFLIGHT) == 0;
         }, () -> String.valueOf(outboxes.getService() == null ? "no outbox" : outboxes.getService().stats()));
         Outbox outbox = outboxes.getService();
-        List<OutboxMessage> dead = outbox.list(OutboxState.DEAD, 10);
-        assertTrue("no row died: " + dead, dead.isEmpty());
+        NodeId target = NodeId.of(peer.id);
+        List<OutboxMessage> dead = outbox.list(OutboxState.DEAD, 10_000).stream().filter(m -> m.target().equals(target)).toList();
+        assertTrue("no row died: " + dead.subList(0, Math.min(3, dead.size())), dead.isEmpty());
         List<String> notDone = new ArrayList<>();
         for (String id : ids) {
             Optional<OutboxMessage> m = outbox.get(id);
@@ -149,31 +179,24 @@ public class StartStopOrderTest {
      */
     @Test
     public void outboxStartedBeforeTheRouterAndThePeerConfiguredLateLosesNoRow() throws Exception {
-        fastRetries();
         try (FrameworkNode node = new FrameworkNode(context);
                 PeerProcess peer = startPeer(node, "order-late-peer")) {
             NodeId target = NodeId.of(peer.id);
-            ServiceTracker<Outbox, Outbox> outboxes = new ServiceTracker<>(context, Outbox.class, null);
-            outboxes.open();
-            try {
-                Bundle router = node.bundle(ROUTER_BUNDLE);
-                router.stop();
-                Outbox outbox = outbox(outboxes);
-                List<String> ids = new ArrayList<>();
-                for (int i = 0; i < 100; i++) {
-                    ids.add(outbox.enqueue(message(target, i)).messageId());
-                }
-                router.start(); // no peer configuration yet: the target is unknown to it
-                Waits.until("the drain to be refused UNKNOWN_PEER by the router", LINK_WAIT,
-                        () -> outbox.get(ids.get(0)).flatMap(OutboxMessage::lastError).map(e -> e.contains("UNKNOWN_PEER")).orElse(false),
-                        () -> String.valueOf(outbox.get(ids.get(0))));
-                assertTrue("refused, not dead", outbox.list(OutboxState.DEAD, 1).isEmpty());
-                configurePeer(peer); // the configuration applied late
-                node.awaitLink(target, LinkState.UP, LINK_WAIT);
-                assertNoRowDiedAndAllArrived(outboxes, ids, peer);
-            } finally {
-                outboxes.close();
+            Bundle router = node.bundle(ROUTER_BUNDLE);
+            router.stop();
+            Outbox outbox = outbox();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                ids.add(outbox.enqueue(message(target, i)).messageId());
             }
+            router.start(); // no peer configuration yet: the target is unknown to it
+            Waits.until("the drain to be refused UNKNOWN_PEER by the router", LINK_WAIT,
+                    () -> outbox.get(ids.get(0)).flatMap(OutboxMessage::lastError).map(e -> e.contains("UNKNOWN_PEER")).orElse(false),
+                    () -> String.valueOf(outbox.get(ids.get(0))));
+            assertTrue("refused, not dead", ids.stream().noneMatch(id -> outbox.get(id).map(m -> m.state() == OutboxState.DEAD).orElse(true)));
+            configurePeer(peer); // the configuration applied late
+            node.awaitLink(target, LinkState.UP, LINK_WAIT);
+            assertNoRowDiedAndAllArrived(ids, peer);
         }
     }
 
@@ -184,39 +207,30 @@ public class StartStopOrderTest {
      */
     @Test
     public void routerStartedAfterTheOutboxWithItsPeerConfiguredKillsNoRow() throws Exception {
-        fastRetries();
         try (FrameworkNode node = new FrameworkNode(context);
-                PeerProcess peer = startPeer(node, "order-ready-peer")) {
+                PeerProcess peer = startLinkedPeer(node, "order-ready-peer")) {
             NodeId target = NodeId.of(peer.id);
-            configurePeer(peer);
-            node.awaitLink(target, LinkState.UP, LINK_WAIT);
-            ServiceTracker<Outbox, Outbox> outboxes = new ServiceTracker<>(context, Outbox.class, null);
-            outboxes.open();
-            try {
-                Bundle router = node.bundle(ROUTER_BUNDLE);
-                Bundle outboxBundle = node.bundle(OUTBOX_BUNDLE);
-                List<String> ids = new ArrayList<>();
-                for (int round = 0; round < 3; round++) {
-                    router.stop();
-                    if (round == 1) {
-                        outboxBundle.stop(); // the outbox and the router start together
-                        outboxBundle.start();
-                    }
-                    Outbox outbox = outbox(outboxes);
-                    for (int i = 0; i < 50; i++) {
-                        ids.add(outbox.enqueue(message(target, round * 100 + i)).messageId());
-                    }
-                    router.start();
-                    if (round == 2) {
-                        outboxBundle.stop(); // the outbox starts after the router and its configuration
-                        outboxBundle.start();
-                    }
-                    node.awaitLink(target, LinkState.UP, LINK_WAIT);
+            Bundle router = node.bundle(ROUTER_BUNDLE);
+            Bundle outboxBundle = node.bundle(OUTBOX_BUNDLE);
+            List<String> ids = new ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                router.stop();
+                if (round == 1) {
+                    outboxBundle.stop(); // the outbox and the router start together
+                    outboxBundle.start();
                 }
-                assertNoRowDiedAndAllArrived(outboxes, ids, peer);
-            } finally {
-                outboxes.close();
+                Outbox outbox = outbox();
+                for (int i = 0; i < 50; i++) {
+                    ids.add(outbox.enqueue(message(target, round * 100 + i)).messageId());
+                }
+                router.start();
+                if (round == 2) {
+                    outboxBundle.stop(); // the outbox starts after the router and its configuration
+                    outboxBundle.start();
+                }
+                node.awaitLink(target, LinkState.UP, LINK_WAIT);
             }
+            assertNoRowDiedAndAllArrived(ids, peer);
         }
     }
 
@@ -226,14 +240,9 @@ public class StartStopOrderTest {
      */
     @Test
     public void bundlesStoppedAndStartedInEveryOrderUnderLoadKillNoRow() throws Exception {
-        fastRetries();
         try (FrameworkNode node = new FrameworkNode(context);
-                PeerProcess peer = startPeer(node, "order-load-peer")) {
+                PeerProcess peer = startLinkedPeer(node, "order-load-peer")) {
             NodeId target = NodeId.of(peer.id);
-            configurePeer(peer);
-            node.awaitLink(target, LinkState.UP, LINK_WAIT);
-            ServiceTracker<Outbox, Outbox> outboxes = new ServiceTracker<>(context, Outbox.class, null);
-            outboxes.open();
             List<String> ids = Collections.synchronizedList(new ArrayList<>());
             AtomicBoolean producing = new AtomicBoolean(true);
             AtomicReference<Throwable> producerFailure = new AtomicReference<>();
@@ -283,10 +292,9 @@ public class StartStopOrderTest {
                 producer.join(10_000);
                 assertNull("the producer failed: " + producerFailure.get(), producerFailure.get());
                 System.out.println("start/stop orders under load: " + ids.size() + " enqueued");
-                assertNoRowDiedAndAllArrived(outboxes, ids, peer);
+                assertNoRowDiedAndAllArrived(ids, peer);
             } finally {
                 producing.set(false);
-                outboxes.close();
             }
         }
     }

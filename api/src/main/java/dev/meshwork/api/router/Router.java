@@ -86,9 +86,9 @@ public interface Router {
      * Whether this router holds every peer of its node's configuration (in an OSGi framework:
      * every {@code dev.meshwork.peer} factory configuration ConfigAdmin holds when it is asked)
      * and can send. While it is not, callers that drain work (the outbox) wait, and front ends
-     * (the console) answer "try again later". Once true it stays true until the router stops or
-     * restarts its core; a peer configured later is added within milliseconds, and a send to it
-     * in between fails retryable.
+     * (the console) answer "try again later". It turns false again while the router stops (its
+     * peers are removed first) or restarts; a peer configured later, while the router is ready,
+     * is added within milliseconds, and a send to it in between fails retryable.
      *
      * @return {@code true} by default: a router without a notion of pending configuration is
      *         ready as soon as it is registered

@@ -47,6 +47,10 @@ import org.slf4j.LoggerFactory;
  * <p>Every service it shows is an optional, dynamic reference: the console works in a custom
  * distribution without an outbox or a supervisor, and follows bundles that stop and come back.
  * The JDK's own HTTP server is enough for a loopback console and adds no dependency.
+ *
+ * <p><b>Start and stop</b> (docs/lifecycle.md): it serves as soon as it activates, in any order
+ * with the other bundles; the sending endpoints answer 503 with {@code Retry-After} until the
+ * router is ready and again from the moment the node stops.
  */
 @Component(service = NodeConsole.class, immediate = true, configurationPid = "dev.meshwork.console",
         configurationPolicy = ConfigurationPolicy.OPTIONAL)

@@ -45,6 +45,12 @@ import org.osgi.service.metatype.annotations.Option;
  *
  * <p>A configuration change restarts the component (no {@code @Modified}): the database file,
  * its pragmas and the worker threads are all set at open.
+ *
+ * <p><b>Start and stop</b> (docs/lifecycle.md): it may start before, with or after the router.
+ * Activation recovers rows left in flight to pending; the drain sends nothing until a bound
+ * {@link Router} is {@linkplain Router#isReady() ready}, and follows the router as it goes and
+ * comes (dynamic reference). Deactivation stops the drain before anything else, so no outcome
+ * arriving during the stop marks a row; those rows are pending again at the next start.
  */
 @Component(service = {Outbox.class, MessageHandler.class, PeerListener.class},
         configurationPid = SqliteOutbox.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,

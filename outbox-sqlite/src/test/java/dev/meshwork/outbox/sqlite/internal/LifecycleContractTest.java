@@ -72,6 +72,14 @@ class LifecycleContractTest {
         return s;
     }
 
+    /** Node b with its outbox and a handler for "orders". */
+    private RecordingHandler receiver(OutboxConfig config) {
+        open(B, config);
+        RecordingHandler handler = new RecordingHandler();
+        mesh.register(B, "orders", handler);
+        return handler;
+    }
+
     /** Runs due work and moves the manual clock on in small steps until {@code condition} holds. */
     private void drive(String description, BooleanSupplier condition) {
         Await.until(description, WAIT, () -> {
@@ -108,9 +116,7 @@ class LifecycleContractTest {
     @Test
     void aPeerUnknownToTheLocalRouterIsRetriedUntilItsConfigurationArrives() {
         OutboxService a = open(A, config("a", 25));
-        open(B, config("b", 25));
-        RecordingHandler handler = new RecordingHandler();
-        mesh.register(B, "orders", handler);
+        RecordingHandler handler = receiver(config("b", 25));
         // what the router said for a configured peer before its PeerComponent had run
         mesh.faults(B).failWith = id -> new PermanentException(FailureCode.UNKNOWN_PEER, "unknown peer b");
         String id = a.enqueue(message("x")).messageId();
@@ -126,9 +132,7 @@ class LifecycleContractTest {
         AtomicBoolean ready = new AtomicBoolean();
         mesh.readiness.put(A, ready::get);
         OutboxService a = open(A, config("a", 25));
-        open(B, config("b", 25));
-        RecordingHandler handler = new RecordingHandler();
-        mesh.register(B, "orders", handler);
+        RecordingHandler handler = receiver(config("b", 25));
         String id = a.enqueue(message("x")).messageId();
         time.advance(Duration.ofSeconds(5));
         assertEquals(0, mesh.sends.get(), "no send before the router holds its configured peers");
@@ -156,8 +160,7 @@ class LifecycleContractTest {
     @Test
     void aPeerRemovedBecauseTheNodeStopsGivesItsRowsBackWithoutCountingTheAttempt() {
         OutboxService a = open(A, config("a", 1)); // at the cap after one counted attempt
-        open(B, config("b", 1));
-        mesh.register(B, "orders", new RecordingHandler());
+        receiver(config("b", 1));
         mesh.faults(B).hold = true;
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -181,8 +184,7 @@ class LifecycleContractTest {
     @Test
     void aPeerRemovedByConfigurationWhileRunningRetriesItsRowsByTheRetryPolicy() {
         OutboxService a = open(A, config("a", 3));
-        open(B, config("b", 3));
-        mesh.register(B, "orders", new RecordingHandler());
+        receiver(config("b", 3));
         mesh.faults(B).hold = true;
         String id = a.enqueue(message("x")).messageId();
         drive("in flight", () -> mesh.faults(B).held.size() == 1);
@@ -198,9 +200,7 @@ class LifecycleContractTest {
     void stoppingWithRowsInFlightLeavesThemForTheNextStartWhateverTheLateOutcomes() {
         OutboxConfig config = config("a", 25);
         OutboxService a = open(A, config);
-        open(B, config("b", 25));
-        RecordingHandler handler = new RecordingHandler();
-        mesh.register(B, "orders", handler);
+        RecordingHandler handler = receiver(config("b", 25));
         mesh.faults(B).hold = true;
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
@@ -266,9 +266,7 @@ class LifecycleContractTest {
             return true;
         });
         OutboxService a = open(A, config("a", 25));
-        open(B, config("b", 25));
-        RecordingHandler handler = new RecordingHandler();
-        mesh.register(B, "orders", handler);
+        RecordingHandler handler = receiver(config("b", 25));
         time.runDue(); // the first pass throws
         assertEquals(1L, a.inboxCounters().get("tasks.failed"));
         String id = a.enqueue(message("x")).messageId();

@@ -24,6 +24,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * <p>A changed configuration is applied in place ({@link Modified}): the link, its queue and its
  * open channels stay, and channels waiting in backoff (say, after the peer refused a key that was
  * just corrected) dial at once. Only a change of the node id replaces the peer.
+ *
+ * <p><b>Start and stop</b> (docs/lifecycle.md): it needs the {@link Router}, so SCR activates it
+ * after the router registers (the router is not ready until every such configuration is in) and
+ * deactivates it before the router stops. A peer removed then, while the bundle or the framework
+ * is stopping, fails its held messages with a retryable {@code SHUT_DOWN}; a peer whose
+ * configuration is deleted while the node runs fails them with a retryable {@code UNKNOWN_PEER}.
  */
 @Component(service = {}, configurationPid = "dev.meshwork.peer", configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = PeerComponent.Config.class, factory = true)
