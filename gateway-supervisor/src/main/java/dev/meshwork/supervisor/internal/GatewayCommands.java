@@ -62,7 +62,7 @@ public final class GatewayCommands {
     }
 
     public String status(String name) {
-        return find(name).map(c -> describe(c.status())).orElse(unknown(name));
+        return find(name).map(c -> describe(c.status()) + faults(c)).orElse(unknown(name));
     }
 
     public String restart(String name) {
@@ -117,6 +117,24 @@ public final class GatewayCommands {
         if (!s.recentOutput().isEmpty()) {
             sb.append("recent output:\n");
             s.recentOutput().forEach(l -> sb.append("  ").append(l).append('\n'));
+        }
+        return sb.toString();
+    }
+
+    /** What failed inside the supervisor itself, if anything: caught, counted, and shown here. */
+    static String faults(LifecycleController c) {
+        if (!(c instanceof GatewaySupervisor s)) {
+            return "";
+        }
+        GatewaySupervisor.Faults f = s.faults();
+        StringBuilder sb = new StringBuilder();
+        if (f.tasks().count() > 0) {
+            sb.append("task failures ").append(f.tasks().count()).append(" (last: ").append(f.tasks().last().orElse("?"))
+                    .append(")\n");
+        }
+        if (f.listeners().count() > 0) {
+            sb.append("listener failures ").append(f.listeners().count()).append(" (last: ")
+                    .append(f.listeners().last().orElse("?")).append(")\n");
         }
         return sb.toString();
     }

@@ -107,7 +107,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private final PidFile pidFile;
     private final LongSupplier nanoTime;
     private final InstantSource clock;
-    private final ScheduledExecutorService executor;
+    private final GuardedScheduler tasks;
     private final DoubleSupplier random;
     private final Consumer<LifecycleEvent> events;
 
@@ -156,6 +156,11 @@ public final class GatewaySupervisor implements LifecycleController {
     private final List<CompletableFuture<LifecycleStatus>> startAfterStop = new ArrayList<>();
 
     private volatile LifecycleStatus snapshot;
+    private volatile Faults faults;
+
+    /** Failures inside the supervisor itself: its own tasks and its lifecycle listeners. */
+    record Faults(GuardedScheduler.Failures tasks, GuardedScheduler.Failures listeners) {
+    }
     private volatile long snapshotSpawnedAt;
 
     /**
@@ -175,7 +180,8 @@ public final class GatewaySupervisor implements LifecycleController {
         this.pidFile = pidFile;
         this.nanoTime = nanoTime;
         this.clock = clock;
-        this.executor = executor;
+        this.tasks = new GuardedScheduler(executor, config.name());
+        this.tasks.onFailure(this::publish);
         this.random = random;
         this.events = events;
         this.governor = new Governor(config.governorMax(), config.governorWindow());
@@ -252,6 +258,11 @@ public final class GatewaySupervisor implements LifecycleController {
                 default -> { }
             }
         });
+    }
+
+    /** Failures caught inside the supervisor (read on any thread; for {@code gateway:status}). */
+    Faults faults() {
+        return faults;
     }
 
     /** The current configuration (read on any thread; for commands and tests). */
@@ -331,8 +342,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 intentWaiters.add(f);
                 if (debounceTimer == null) {
                     long e = epoch;
-                    debounceTimer = executor.schedule(() -> onDebounceElapsed(e), config.debounce().toNanos(),
-                            TimeUnit.NANOSECONDS);
+                    debounceTimer = tasks.schedule("debounce timer", () -> onDebounceElapsed(e), config.debounce());
                 }
             }
         }
@@ -386,7 +396,7 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         LOG.info("gateway {}: sent SIG{} to pid {} to reload", config.name(), sig, process.pid());
         long e = epoch;
-        executor.schedule(() -> verifyReload(e), config.reloadVerify().toNanos(), TimeUnit.NANOSECONDS);
+        tasks.schedule("reload check", () -> verifyReload(e), config.reloadVerify());
     }
 
     private void verifyReload(long e) {
@@ -545,12 +555,12 @@ public final class GatewaySupervisor implements LifecycleController {
             becomeRunning("no readiness probe configured");
             return;
         }
-        readinessDeadline = executor.schedule(() -> {
+        readinessDeadline = tasks.schedule("readiness deadline", () -> {
             if (e == epoch && starting()) {
                 startFailed("not ready within " + readiness.timeout().toMillis() + " ms (" + readiness.type() + " probe"
                         + lastError.map(s -> ": " + s).orElse("") + ")");
             }
-        }, readiness.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        }, readiness.timeout());
         readinessAttempt(e);
     }
 
@@ -594,11 +604,11 @@ public final class GatewaySupervisor implements LifecycleController {
                 becomeRunning(r.detail());
             } else {
                 lastError = Optional.of(r.detail());
-                executor.schedule(() -> {
+                tasks.schedule("readiness retry", () -> {
                     if (e == epoch && starting()) {
                         readinessAttempt(e);
                     }
-                }, config.readinessRetry().toNanos(), TimeUnit.NANOSECONDS);
+                }, config.readinessRetry());
             }
         }));
     }
@@ -686,12 +696,12 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         draining = old;
-        drainTimer = executor.schedule(() -> {
+        drainTimer = tasks.schedule("drain timer", () -> {
             if (draining == old) {
                 draining = null;
                 retire(old);
             }
-        }, drain.toNanos(), TimeUnit.NANOSECONDS);
+        }, drain);
     }
 
     /** Ends the drain now (a stop, or the next switch). */
@@ -710,17 +720,19 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         long e = epoch;
-        long period = config.heartbeatInterval().toNanos();
-        heartbeatTimer = executor.scheduleAtFixedRate(() -> heartbeat(e), period, period, TimeUnit.NANOSECONDS);
+        heartbeatTimer = tasks.atFixedRate("heartbeat", () -> heartbeat(e), config.heartbeatInterval());
     }
 
     private void heartbeat(long e) {
         if (e != epoch || (state != RUNNING && state != DEGRADED) || heartbeatInFlight) {
             return;
         }
-        heartbeatInFlight = true;
         ProbeSpec hb = processConfig.heartbeat();
-        runProbe(hb, hb.timeout()).thenAccept(r -> post(() -> {
+        // In flight only once the probe has been asked: a probe that throws must not leave the
+        // flag set, or every later beat would skip (issue 12).
+        CompletableFuture<ProbeResult> beat = runProbe(hb, hb.timeout());
+        heartbeatInFlight = true;
+        beat.thenAccept(r -> post(() -> {
             if (e != epoch) {
                 return;
             }
@@ -847,7 +859,7 @@ public final class GatewaySupervisor implements LifecycleController {
                         recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
             }
         };
-        timer.add(executor.schedule(refresh, DRAIN_WAIT.toNanos(), TimeUnit.NANOSECONDS));
+        timer.add(tasks.schedule("output refresh", refresh, DRAIN_WAIT));
         p.drained().thenRun(() -> post(refresh));
     }
 
@@ -877,12 +889,12 @@ public final class GatewaySupervisor implements LifecycleController {
         failAll(startWaiters, new RetryableException(FailureCode.INTERNAL,
                 "gateway " + config.name() + ": " + lastError.orElse("start failed") + " (will retry)"));
         long e = epoch;
-        wakeTimer = executor.schedule(() -> {
+        wakeTimer = tasks.schedule("backoff timer", () -> {
             if (e == epoch && state == BACKOFF) {
                 restarts++;
                 beginStart("backoff of " + delay.toMillis() + " ms elapsed");
             }
-        }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        }, delay);
     }
 
     private void failed(FailedCause cause, String reason) {
@@ -895,14 +907,14 @@ public final class GatewaySupervisor implements LifecycleController {
             Duration slow = config.slowRetry();
             nextAttemptAt = Optional.of(clock.instant().plus(slow));
             long e = epoch;
-            wakeTimer = executor.schedule(() -> {
+            wakeTimer = tasks.schedule("slow retry", () -> {
                 if (e == epoch && state == FAILED) {
                     governor.reset();
                     backoff.reset();
                     restarts++;
                     beginStart("slow retry after " + slow.toSeconds() + " s in FAILED");
                 }
-            }, slow.toNanos(), TimeUnit.NANOSECONDS);
+            }, slow);
         }
         LOG.error("gateway {}: FAILED: {}{}", config.name(), reason,
                 nextAttemptAt.map(t -> "; next attempt at " + t).orElse(""));
@@ -969,8 +981,8 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         long next = Math.min(pollNanos, killAt - now);
-        executor.schedule(() -> watchGone(p, gone, killAt, Math.min(pollNanos * 2, MAX_GONE_POLL_NANOS)), next,
-                TimeUnit.NANOSECONDS);
+        tasks.schedule("reaper", () -> watchGone(p, gone, killAt, Math.min(pollNanos * 2, MAX_GONE_POLL_NANOS)),
+                Duration.ofNanos(next));
     }
 
     private void pollGone(GatewayProcess p, CompletableFuture<Void> gone, long giveUpAt) {
@@ -984,7 +996,7 @@ public final class GatewaySupervisor implements LifecycleController {
             gone.complete(null);
         } else {
             p.kill();
-            executor.schedule(() -> pollGone(p, gone, giveUpAt), GONE_POLL.toNanos(), TimeUnit.NANOSECONDS);
+            tasks.schedule("reaper", () -> pollGone(p, gone, giveUpAt), GONE_POLL);
         }
     }
 
@@ -1006,9 +1018,9 @@ public final class GatewaySupervisor implements LifecycleController {
         ProbeContext ctx = new Context(config.name(), params, timeout,
                 p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()), p);
         CompletableFuture<ProbeResult> out = new CompletableFuture<>();
-        ScheduledFuture<?> timer = executor.schedule(
+        ScheduledFuture<?> timer = tasks.schedule(spec.type() + " probe timeout",
                 () -> out.complete(ProbeResult.failed(spec.type() + " probe timed out after " + timeout.toMillis() + " ms")),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
+                timeout);
         try {
             probe.get().probe(ctx).whenComplete((r, ex) -> {
                 timer.cancel(false);
@@ -1053,10 +1065,12 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         publish();
         LOG.info("gateway {}: {} → {} (epoch {}): {}", config.name(), from, to, epoch, reason);
+        LifecycleEvent event = new LifecycleEvent(config.name(), from, to, epoch, since, reason);
         try {
-            events.accept(new LifecycleEvent(config.name(), from, to, epoch, since, reason));
-        } catch (RuntimeException ex) {
-            LOG.warn("gateway {}: a lifecycle listener failed", config.name(), ex);
+            events.accept(event);
+        } catch (Throwable t) { // NoClassDefFoundError from a listener's bundle updated under us, too
+            tasks.listenerFailed(event, t);
+            publish();
         }
     }
 
@@ -1073,6 +1087,7 @@ public final class GatewaySupervisor implements LifecycleController {
             return new BlueGreenStatus(colour(active), active, active == config.port() ? b.alternatePort() : config.port(),
                     candidate, switches, failedSwitches, lastSwitchFailure);
         });
+        faults = new Faults(tasks.failures(), tasks.listenerFailures());
         snapshot = new LifecycleStatus(config.name(), state, epoch, p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
                 up ? Optional.of(Duration.ofNanos(now - at)) : Optional.empty(), restarts, lastExitCode, lastSignal,
                 lastError, recentOutput, nextAttemptAt, since, bg);
@@ -1111,18 +1126,7 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void post(Runnable r) {
-        try {
-            executor.execute(() -> {
-                try {
-                    r.run();
-                } catch (RuntimeException ex) {
-                    LOG.error("gateway {}: supervisor task failed", config.name(), ex);
-                    publish();
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException ex) {
-            LOG.debug("gateway {}: supervisor shut down; dropping a late callback", config.name());
-        }
+        tasks.execute("callback", r);
     }
 
     /** Current state, for tests on the executor thread. */
