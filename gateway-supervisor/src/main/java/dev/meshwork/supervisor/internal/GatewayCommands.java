@@ -62,7 +62,7 @@ public final class GatewayCommands {
     }
 
     public String status(String name) {
-        return find(name).map(c -> describe(c.status()) + faults(c)).orElse(unknown(name));
+        return find(name).map(GatewayCommands::describe).orElse(unknown(name));
     }
 
     public String restart(String name) {
@@ -121,22 +121,25 @@ public final class GatewayCommands {
         return sb.toString();
     }
 
-    /** What failed inside the supervisor itself, if anything: caught, counted, and shown here. */
-    static String faults(LifecycleController c) {
+    /**
+     * The status of one gateway; for our own supervisor with what failed inside it, both from one
+     * snapshot (read on the shell's thread while the supervisor's thread moves on).
+     */
+    static String describe(LifecycleController c) {
         if (!(c instanceof GatewaySupervisor s)) {
-            return "";
+            return describe(c.status());
         }
-        GatewaySupervisor.Faults f = s.faults();
-        StringBuilder sb = new StringBuilder();
-        if (f.tasks().count() > 0) {
-            sb.append("task failures ").append(f.tasks().count()).append(" (last: ").append(f.tasks().last().orElse("?"))
-                    .append(")\n");
-        }
-        if (f.listeners().count() > 0) {
-            sb.append("listener failures ").append(f.listeners().count()).append(" (last: ")
-                    .append(f.listeners().last().orElse("?")).append(")\n");
-        }
+        SupervisorSnapshot snap = s.snapshot();
+        StringBuilder sb = new StringBuilder(describe(snap.statusAt(s.nanoTime())));
+        failures(sb, "task failures ", snap.taskFailures());
+        failures(sb, "listener failures ", snap.listenerFailures());
         return sb.toString();
+    }
+
+    private static void failures(StringBuilder sb, String what, GuardedScheduler.Failures f) {
+        if (f.count() > 0) {
+            sb.append(what).append(f.count()).append(" (last: ").append(f.last().orElse("?")).append(")\n");
+        }
     }
 
     static String human(Duration d) {

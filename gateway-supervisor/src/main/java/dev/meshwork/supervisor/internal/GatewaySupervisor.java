@@ -155,13 +155,8 @@ public final class GatewaySupervisor implements LifecycleController {
     private final List<CompletableFuture<LifecycleStatus>> stopWaiters = new ArrayList<>();
     private final List<CompletableFuture<LifecycleStatus>> startAfterStop = new ArrayList<>();
 
-    private volatile LifecycleStatus snapshot;
-    private volatile Faults faults;
-
-    /** Failures inside the supervisor itself: its own tasks and its lifecycle listeners. */
-    record Faults(GuardedScheduler.Failures tasks, GuardedScheduler.Failures listeners) {
-    }
-    private volatile long snapshotSpawnedAt;
+    /** The only state other threads read: written by the supervisor's thread, read anywhere. */
+    private volatile SupervisorSnapshot published;
 
     /**
      * @param probes  finds the probe registered for a type (the whiteboard)
@@ -195,18 +190,22 @@ public final class GatewaySupervisor implements LifecycleController {
 
     @Override
     public String name() {
-        return config.name();
+        return published.config().name();
     }
 
     @Override
     public LifecycleStatus status() {
-        LifecycleStatus s = snapshot;
-        if (s.uptime().isEmpty()) {
-            return s;
-        }
-        Duration up = Duration.ofNanos(nanoTime.getAsLong() - snapshotSpawnedAt);
-        return new LifecycleStatus(s.name(), s.state(), s.epoch(), s.pid(), Optional.of(up), s.restarts(), s.lastExitCode(),
-                s.lastSignal(), s.lastError(), s.recentOutput(), s.nextAttemptAt(), s.since(), s.blueGreen());
+        return published.statusAt(nanoTime.getAsLong());
+    }
+
+    /** One consistent view of the status, configuration and failure counts (read on any thread). */
+    SupervisorSnapshot snapshot() {
+        return published;
+    }
+
+    /** The monotonic clock the uptime in a snapshot is counted on. */
+    long nanoTime() {
+        return nanoTime.getAsLong();
     }
 
     @Override
@@ -249,6 +248,7 @@ public final class GatewaySupervisor implements LifecycleController {
             config = next;
             governor = new Governor(next.governorMax(), next.governorWindow());
             backoff = new RestartScheduler(next.backoff(), next.stableAfter(), random);
+            publish(); // readers of config() see the new one from now on
             switch (state) {
                 case FAILED -> {
                     cancel(wakeTimer);
@@ -260,14 +260,9 @@ public final class GatewaySupervisor implements LifecycleController {
         });
     }
 
-    /** Failures caught inside the supervisor (read on any thread; for {@code gateway:status}). */
-    Faults faults() {
-        return faults;
-    }
-
-    /** The current configuration (read on any thread; for commands and tests). */
+    /** The configuration in force, as last published (read on any thread; for commands and tests). */
     public SupervisorConfig config() {
-        return config;
+        return published.config();
     }
 
     // ------------------------------------------------------------------ requests
@@ -285,7 +280,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 beginStart("start requested in " + state);
             }
             case STARTING -> startWaiters.add(f);
-            case RUNNING, DEGRADED, SWITCHING -> f.complete(snapshot);
+            case RUNNING, DEGRADED, SWITCHING -> f.complete(published.status());
             case STOPPING -> startAfterStop.add(f);
             default -> throw new IllegalStateException(state.name());
         }
@@ -293,7 +288,7 @@ public final class GatewaySupervisor implements LifecycleController {
 
     private void onStopRequest(CompletableFuture<LifecycleStatus> f) {
         if (state == STOPPED) {
-            f.complete(snapshot);
+            f.complete(published.status());
             return;
         }
         stopWaiters.add(f);
@@ -1080,17 +1075,17 @@ public final class GatewaySupervisor implements LifecycleController {
         long at = switching ? servingSpawnedAt : spawnedAt;
         long now = nanoTime.getAsLong();
         boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING || state == SWITCHING);
-        snapshotSpawnedAt = at;
         Optional<BlueGreenStatus> bg = config.blueGreen().map(b -> {
             int active = activePort == b.alternatePort() ? b.alternatePort() : config.port();
             OptionalLong candidate = switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty();
             return new BlueGreenStatus(colour(active), active, active == config.port() ? b.alternatePort() : config.port(),
                     candidate, switches, failedSwitches, lastSwitchFailure);
         });
-        faults = new Faults(tasks.failures(), tasks.listenerFailures());
-        snapshot = new LifecycleStatus(config.name(), state, epoch, p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
+        LifecycleStatus status = new LifecycleStatus(config.name(), state, epoch,
+                p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
                 up ? Optional.of(Duration.ofNanos(now - at)) : Optional.empty(), restarts, lastExitCode, lastSignal,
                 lastError, recentOutput, nextAttemptAt, since, bg);
+        published = new SupervisorSnapshot(status, at, config, tasks.failures(), tasks.listenerFailures());
     }
 
     private List<String> lastLines(GatewayProcess p) {
@@ -1115,7 +1110,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private void completeAll(List<CompletableFuture<LifecycleStatus>> waiters) {
         List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
         waiters.clear();
-        LifecycleStatus s = snapshot;
+        LifecycleStatus s = published.status();
         copy.forEach(f -> f.complete(s));
     }
 
