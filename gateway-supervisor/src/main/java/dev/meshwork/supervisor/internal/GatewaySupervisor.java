@@ -19,7 +19,6 @@ import dev.meshwork.api.lifecycle.LifecycleEvent;
 import dev.meshwork.api.lifecycle.LifecycleState;
 import dev.meshwork.api.lifecycle.LifecycleStatus;
 import dev.meshwork.api.lifecycle.Probe;
-import dev.meshwork.api.lifecycle.ProbeContext;
 import dev.meshwork.api.lifecycle.ProbeResult;
 import dev.meshwork.supervisor.internal.SupervisorConfig.ProbeSpec;
 import dev.meshwork.supervisor.internal.process.ExitStatus;
@@ -39,7 +38,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
@@ -89,11 +87,7 @@ import org.slf4j.LoggerFactory;
 public final class GatewaySupervisor implements LifecycleController {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
-    private static final Duration GONE_POLL = Duration.ofMillis(20);
-    private static final Duration GONE_GIVE_UP = Duration.ofSeconds(5);
     private static final Duration DRAIN_WAIT = Duration.ofMillis(100);
-    private static final long FIRST_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-    private static final long MAX_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** A pending operator request. RESTART includes RELOAD. */
     enum Intent { NONE, RELOAD, RESTART }
@@ -102,7 +96,8 @@ public final class GatewaySupervisor implements LifecycleController {
     enum FailedCause { GOVERNOR, PERMANENT_EXIT, PORT_HELD }
 
     private final Spawner spawner;
-    private final Function<String, Optional<Probe>> probes;
+    private final ProbeRunner probeRunner;
+    private final Reaper reaper;
     private final IntFunction<Optional<PortHolder>> ports;
     private final PidFile pidFile;
     private final LongSupplier nanoTime;
@@ -148,7 +143,6 @@ public final class GatewaySupervisor implements LifecycleController {
     private ScheduledFuture<?> wakeTimer;
     private ScheduledFuture<?> readinessDeadline;
     private ScheduledFuture<?> heartbeatTimer;
-    private CompletableFuture<Void> previousGone = CompletableFuture.completedFuture(null);
     private final List<CompletableFuture<LifecycleStatus>> startWaiters = new ArrayList<>();
     private final List<CompletableFuture<LifecycleStatus>> intentWaiters = new ArrayList<>();
     private final List<CompletableFuture<LifecycleStatus>> reloadWaiters = new ArrayList<>();
@@ -170,13 +164,14 @@ public final class GatewaySupervisor implements LifecycleController {
             ScheduledExecutorService executor, DoubleSupplier random, Consumer<LifecycleEvent> events) {
         this.config = config;
         this.spawner = spawner;
-        this.probes = probes;
         this.ports = ports;
         this.pidFile = pidFile;
         this.nanoTime = nanoTime;
         this.clock = clock;
         this.tasks = new GuardedScheduler(executor, config.name());
         this.tasks.onFailure(this::publish);
+        this.probeRunner = new ProbeRunner(config.name(), probes, tasks);
+        this.reaper = new Reaper(config.name(), tasks, nanoTime);
         this.random = random;
         this.events = events;
         this.governor = new Governor(config.governorMax(), config.governorWindow());
@@ -312,7 +307,7 @@ public final class GatewaySupervisor implements LifecycleController {
         serving = null;
         retireDraining();
         long stopEpoch = epoch;
-        previousGone.whenComplete((v, e) -> post(() -> {
+        reaper.allGone().whenComplete((v, e) -> post(() -> {
             if (state == STOPPING && epoch == stopEpoch) {
                 pidFile.delete();
                 transition(STOPPED, "process group gone");
@@ -439,7 +434,7 @@ public final class GatewaySupervisor implements LifecycleController {
         prepareStart();
         transition(STARTING, reason);
         long e = epoch;
-        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+        reaper.allGone().whenComplete((v, x) -> post(() -> spawnNow(e)));
     }
 
     /**
@@ -459,7 +454,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 + ") while pid " + serving.pid() + " keeps serving port " + servingConfig.port() + " ("
                 + colour(servingConfig.port()) + ")");
         long e = epoch;
-        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+        reaper.allGone().whenComplete((v, x) -> post(() -> spawnNow(e)));
     }
 
     private void prepareStart() {
@@ -928,8 +923,8 @@ public final class GatewaySupervisor implements LifecycleController {
     // ------------------------------------------------------------------ ending processes
 
     /**
-     * Ends a process and its whole group: SIGTERM, then SIGKILL after the grace period; the
-     * next spawn waits until the group is gone, so two generations never hold the port at once.
+     * Ends a process and its whole group ({@link Reaper}); the next spawn waits until the group
+     * is gone, so two generations never hold the port at once.
      */
     private void retire(GatewayProcess p) {
         if (p == null) {
@@ -941,109 +936,11 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         cancel(heartbeatTimer);
         heartbeatInFlight = false;
-        if (p.exit().isDone() && !p.anyAlive()) {
-            return;
-        }
-        CompletableFuture<Void> gone = new CompletableFuture<>();
-        p.terminate();
-        // Watch closely rather than wait for the exit alone: the leader may be gone already while
-        // its children take a moment to die of the SIGTERM, and the next spawn waits on this.
-        long killAt = nanoTime.getAsLong() + config.stopGrace().toNanos();
-        watchGone(p, gone, killAt, FIRST_GONE_POLL_NANOS);
-        p.exit().thenAccept(st -> post(() -> {
-            if (!gone.isDone() && !p.anyAlive()) {
-                gone.complete(null);
-            }
-        }));
-        previousGone = CompletableFuture.allOf(previousGone, gone);
+        reaper.retire(p, config.stopGrace());
     }
-
-    /** Until the grace ends: checks the group is gone, polling from 2 ms up to 100 ms; then SIGKILL. */
-    private void watchGone(GatewayProcess p, CompletableFuture<Void> gone, long killAt, long pollNanos) {
-        if (gone.isDone()) {
-            return;
-        }
-        if (!p.anyAlive()) {
-            gone.complete(null);
-            return;
-        }
-        long now = nanoTime.getAsLong();
-        if (now - killAt >= 0) {
-            LOG.warn("gateway {}: pid {} group still alive {} ms after SIGTERM; sending SIGKILL", config.name(), p.pid(),
-                    config.stopGrace().toMillis());
-            p.kill();
-            pollGone(p, gone, now + GONE_GIVE_UP.toNanos());
-            return;
-        }
-        long next = Math.min(pollNanos, killAt - now);
-        tasks.schedule("reaper", () -> watchGone(p, gone, killAt, Math.min(pollNanos * 2, MAX_GONE_POLL_NANOS)),
-                Duration.ofNanos(next));
-    }
-
-    private void pollGone(GatewayProcess p, CompletableFuture<Void> gone, long giveUpAt) {
-        if (gone.isDone()) {
-            return;
-        }
-        if (!p.anyAlive()) {
-            gone.complete(null);
-        } else if (nanoTime.getAsLong() - giveUpAt > 0) {
-            LOG.error("gateway {}: processes of group {} survive SIGKILL (uninterruptible?); going on", config.name(), p.pid());
-            gone.complete(null);
-        } else {
-            p.kill();
-            tasks.schedule("reaper", () -> pollGone(p, gone, giveUpAt), GONE_POLL);
-        }
-    }
-
-    // ------------------------------------------------------------------ probes
 
     private CompletableFuture<ProbeResult> runProbe(ProbeSpec spec, Duration timeout) {
-        Optional<Probe> probe = probes.apply(spec.type());
-        if (probe.isEmpty()) {
-            return CompletableFuture.completedFuture(ProbeResult.failed("no probe of type '" + spec.type() + "' is registered"));
-        }
-        GatewayProcess p = process;
-        Map<String, String> params = spec.parameters();
-        int port = processConfig.port();
-        if (port > 0 && !params.containsKey("port")) {
-            params = new java.util.HashMap<>(params);
-            params.put("port", Integer.toString(port));
-            params = Map.copyOf(params);
-        }
-        ProbeContext ctx = new Context(config.name(), params, timeout,
-                p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()), p);
-        CompletableFuture<ProbeResult> out = new CompletableFuture<>();
-        ScheduledFuture<?> timer = tasks.schedule(spec.type() + " probe timeout",
-                () -> out.complete(ProbeResult.failed(spec.type() + " probe timed out after " + timeout.toMillis() + " ms")),
-                timeout);
-        try {
-            probe.get().probe(ctx).whenComplete((r, ex) -> {
-                timer.cancel(false);
-                if (ex != null) {
-                    out.complete(ProbeResult.failed(spec.type() + " probe failed: " + ex));
-                } else {
-                    out.complete(r == null ? ProbeResult.failed(spec.type() + " probe returned nothing") : r);
-                }
-            });
-        } catch (RuntimeException ex) {
-            timer.cancel(false);
-            out.complete(ProbeResult.failed(spec.type() + " probe threw " + ex));
-        }
-        return out;
-    }
-
-    private record Context(String gateway, Map<String, String> parameters, Duration timeout, OptionalLong pid,
-            GatewayProcess process) implements ProbeContext {
-        @Override
-        public List<String> outputSinceSpawn() {
-            return process == null ? List.of() : process.output();
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<String> awaitLine(java.util.regex.Pattern pattern) {
-            return process == null ? CompletableFuture.failedFuture(new IllegalStateException("no process"))
-                    : process.awaitLine(pattern);
-        }
+        return probeRunner.run(spec, timeout, process, processConfig.port());
     }
 
     // ------------------------------------------------------------------ plumbing
