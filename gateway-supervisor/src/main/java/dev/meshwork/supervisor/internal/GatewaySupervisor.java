@@ -20,6 +20,7 @@ import dev.meshwork.api.lifecycle.LifecycleState;
 import dev.meshwork.api.lifecycle.LifecycleStatus;
 import dev.meshwork.api.lifecycle.Probe;
 import dev.meshwork.api.lifecycle.ProbeResult;
+import dev.meshwork.supervisor.internal.IntentQueue.Intent;
 import dev.meshwork.supervisor.internal.SupervisorConfig.ProbeSpec;
 import dev.meshwork.supervisor.internal.process.ExitStatus;
 import dev.meshwork.supervisor.internal.process.GatewayProcess;
@@ -89,9 +90,6 @@ public final class GatewaySupervisor implements LifecycleController {
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
     private static final Duration DRAIN_WAIT = Duration.ofMillis(100);
 
-    /** A pending operator request. RESTART includes RELOAD. */
-    enum Intent { NONE, RELOAD, RESTART }
-
     /** Why the gateway is FAILED, which decides whether it retries on its own. */
     enum FailedCause { GOVERNOR, PERMANENT_EXIT, PORT_HELD }
 
@@ -108,8 +106,8 @@ public final class GatewaySupervisor implements LifecycleController {
 
     // ---- state: touched only on the executor thread ----
     private SupervisorConfig config;
-    private Governor governor;
-    private RestartScheduler backoff;
+    private final RestartPolicy restartPolicy;
+    private final IntentQueue requests = new IntentQueue();
     private LifecycleState state = STOPPED;
     private long epoch;
     private GatewayProcess process;
@@ -138,16 +136,9 @@ public final class GatewaySupervisor implements LifecycleController {
     private FailedCause failedCause;
     private int heartbeatMisses;
     private boolean heartbeatInFlight;
-    private Intent intent = Intent.NONE;
-    private ScheduledFuture<?> debounceTimer;
     private ScheduledFuture<?> wakeTimer;
     private ScheduledFuture<?> readinessDeadline;
     private ScheduledFuture<?> heartbeatTimer;
-    private final List<CompletableFuture<LifecycleStatus>> startWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> intentWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> reloadWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> stopWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> startAfterStop = new ArrayList<>();
 
     /** The only state other threads read: written by the supervisor's thread, read anywhere. */
     private volatile SupervisorSnapshot published;
@@ -174,8 +165,7 @@ public final class GatewaySupervisor implements LifecycleController {
         this.reaper = new Reaper(config.name(), tasks, nanoTime);
         this.random = random;
         this.events = events;
-        this.governor = new Governor(config.governorMax(), config.governorWindow());
-        this.backoff = new RestartScheduler(config.backoff(), config.stableAfter(), random);
+        this.restartPolicy = new RestartPolicy(config, random);
         this.since = clock.instant();
         this.processConfig = config.forPort(config.port());
         publish();
@@ -241,8 +231,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 return; // an unchanged update keeps the restart history
             }
             config = next;
-            governor = new Governor(next.governorMax(), next.governorWindow());
-            backoff = new RestartScheduler(next.backoff(), next.stableAfter(), random);
+            restartPolicy.reconfigure(next);
             publish(); // readers of config() see the new one from now on
             switch (state) {
                 case FAILED -> {
@@ -265,18 +254,18 @@ public final class GatewaySupervisor implements LifecycleController {
     private void onStartRequest(CompletableFuture<LifecycleStatus> f) {
         switch (state) {
             case STOPPED -> {
-                startWaiters.add(f);
+                requests.awaitStart(f);
                 beginStart("start requested");
             }
             case FAILED, BACKOFF -> {
-                startWaiters.add(f);
+                requests.awaitStart(f);
                 cancel(wakeTimer);
-                governor.reset();
+                restartPolicy.forgiveGovernor();
                 beginStart("start requested in " + state);
             }
-            case STARTING -> startWaiters.add(f);
+            case STARTING -> requests.awaitStart(f);
             case RUNNING, DEGRADED, SWITCHING -> f.complete(published.status());
-            case STOPPING -> startAfterStop.add(f);
+            case STOPPING -> requests.startAfterStop(f);
             default -> throw new IllegalStateException(state.name());
         }
     }
@@ -286,18 +275,12 @@ public final class GatewaySupervisor implements LifecycleController {
             f.complete(published.status());
             return;
         }
-        stopWaiters.add(f);
+        requests.awaitStop(f);
         if (state == STOPPING) {
             return;
         }
-        cancel(debounceTimer);
-        debounceTimer = null;
-        intent = Intent.NONE;
-        MeshworkException cancelled = new RetryableException(FailureCode.CANCELLED,
-                "gateway " + config.name() + ": cancelled by stop");
-        failAll(intentWaiters, cancelled);
-        failAll(reloadWaiters, cancelled);
-        failAll(startWaiters, new RetryableException(FailureCode.SHUT_DOWN, "gateway " + config.name() + " was stopped"));
+        requests.cancel(new RetryableException(FailureCode.CANCELLED, "gateway " + config.name() + ": cancelled by stop"),
+                new RetryableException(FailureCode.SHUT_DOWN, "gateway " + config.name() + " was stopped"));
         cancelTimers();
         nextAttemptAt = Optional.empty();
         epoch++;
@@ -311,10 +294,8 @@ public final class GatewaySupervisor implements LifecycleController {
             if (state == STOPPING && epoch == stopEpoch) {
                 pidFile.delete();
                 transition(STOPPED, "process group gone");
-                completeAll(stopWaiters);
-                if (!startAfterStop.isEmpty()) {
-                    startWaiters.addAll(startAfterStop);
-                    startAfterStop.clear();
+                requests.completeStops(published.status());
+                if (requests.takeStartsAfterStop()) {
                     beginStart("start requested while stopping");
                 }
             }
@@ -324,34 +305,25 @@ public final class GatewaySupervisor implements LifecycleController {
     private void onIntent(Intent wanted, CompletableFuture<LifecycleStatus> f) {
         switch (state) {
             case STOPPED -> onStartRequest(f);
-            case STOPPING -> startAfterStop.add(f);
-            default -> {
-                if (wanted.ordinal() > intent.ordinal()) {
-                    intent = wanted;
-                }
-                intentWaiters.add(f);
-                if (debounceTimer == null) {
-                    long e = epoch;
-                    debounceTimer = tasks.schedule("debounce timer", () -> onDebounceElapsed(e), config.debounce());
-                }
-            }
+            case STOPPING -> requests.startAfterStop(f);
+            default -> requests.request(wanted, f, tasks, config.debounce(), this::onDebounceElapsed);
         }
     }
 
-    private void onDebounceElapsed(long scheduledIn) {
-        debounceTimer = null;
-        if (intent == Intent.NONE) {
+    private void onDebounceElapsed() {
+        if (!requests.hasPending()) {
             return;
         }
         switch (state) {
-            case STARTING, SWITCHING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(), intent);
+            case STARTING, SWITCHING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(),
+                    requests.pending());
             case RUNNING, DEGRADED -> applyIntent();
             case BACKOFF, FAILED -> {
                 // The process is down already: an explicit restart means "try now", whatever the
                 // backoff or governor said.
-                Intent i = takeIntent();
+                Intent i = requests.take();
                 cancel(wakeTimer);
-                governor.reset();
+                restartPolicy.forgiveGovernor();
                 restarts++;
                 beginStart(i == Intent.RELOAD ? "reload requested while down" : "restart requested");
             }
@@ -359,28 +331,17 @@ public final class GatewaySupervisor implements LifecycleController {
         }
     }
 
-    private Intent takeIntent() {
-        Intent i = intent;
-        intent = Intent.NONE;
-        startWaiters.addAll(intentWaiters);
-        intentWaiters.clear();
-        return i;
-    }
-
     /** Applies the pending intent to a RUNNING or DEGRADED gateway. */
     private void applyIntent() {
-        if (intent == Intent.RESTART || config.reloadSignal().isEmpty()) {
-            Intent i = takeIntent();
+        if (requests.pending() == Intent.RESTART || config.reloadSignal().isEmpty()) {
+            Intent i = requests.take();
             restartNow(i == Intent.RESTART ? "restart requested" : "reload requested; no reload signal configured");
             return;
         }
-        intent = Intent.NONE;
-        reloadWaiters.addAll(intentWaiters);
-        intentWaiters.clear();
+        requests.takeAsReload();
         String sig = config.reloadSignal().get();
         if (!process.signal(sig)) {
-            startWaiters.addAll(reloadWaiters);
-            reloadWaiters.clear();
+            requests.reloadBecomesStart();
             restartNow("reload signal SIG" + sig + " could not be delivered; restarting");
             return;
         }
@@ -390,12 +351,12 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void verifyReload(long e) {
-        if (e != epoch || (state != RUNNING && state != DEGRADED) || reloadWaiters.isEmpty()) {
+        if (e != epoch || (state != RUNNING && state != DEGRADED) || !requests.reloadPending()) {
             return;
         }
         ProbeSpec spec = processConfig.heartbeat().isNone() ? processConfig.readiness() : processConfig.heartbeat();
         if (spec.isNone()) {
-            completeAll(reloadWaiters);
+            requests.completeReloads(published.status());
             return;
         }
         runProbe(spec, spec.timeout()).thenAccept(r -> post(() -> {
@@ -404,10 +365,9 @@ public final class GatewaySupervisor implements LifecycleController {
             }
             if (r.ok()) {
                 LOG.info("gateway {}: reloaded in place ({})", config.name(), r.detail());
-                completeAll(reloadWaiters);
+                requests.completeReloads(published.status());
             } else {
-                startWaiters.addAll(reloadWaiters);
-                reloadWaiters.clear();
+                requests.reloadBecomesStart();
                 restartNow("unhealthy after reload signal (" + r.detail() + "); restarting");
             }
         }));
@@ -419,7 +379,7 @@ public final class GatewaySupervisor implements LifecycleController {
      */
     private void restartNow(String reason) {
         restarts++;
-        backoff.reset();
+        restartPolicy.resetBackoff();
         if (config.blueGreen().isPresent() && process != null && !process.exit().isDone()) {
             beginSwitch(reason);
             return;
@@ -462,8 +422,8 @@ public final class GatewaySupervisor implements LifecycleController {
         // next spawn waits until it is gone.
         retireDraining();
         cancelTimers();
-        if (intent != Intent.NONE) {
-            takeIntent(); // this start reads the newest configuration: it satisfies a pending restart or reload
+        if (requests.hasPending()) {
+            requests.take(); // this start reads the newest configuration: it satisfies a pending restart or reload
         }
         epoch++;
         heartbeatMisses = 0;
@@ -624,9 +584,9 @@ public final class GatewaySupervisor implements LifecycleController {
             activePort = port;
             transition(RUNNING, "ready: " + detail);
         }
-        completeAll(startWaiters);
+        requests.completeStarts(published.status());
         startHeartbeat();
-        if (intent != Intent.NONE && debounceTimer == null) {
+        if (requests.ready()) {
             applyIntent(); // the intent deferred while STARTING, applied exactly once
         }
     }
@@ -672,9 +632,9 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         heartbeatMisses = 0;
         transition(switchFrom, message);
-        failAll(startWaiters, new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
+        requests.failStarts(new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
         startHeartbeat();
-        if (intent != Intent.NONE && debounceTimer == null) {
+        if (requests.ready()) {
             applyIntent(); // asked for during the switch: applied once, now
         }
     }
@@ -743,7 +703,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 // A miss acts: K in a row and the process is replaced, through the governor.
                 LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
                 if (config.blueGreen().isPresent() && !process.exit().isDone()
-                        && governor.tryAcquire(nanoTime.getAsLong())) {
+                        && restartPolicy.tryReplace(nanoTime.getAsLong())) {
                     // Still alive, perhaps still serving some: the new one starts beside it and
                     // replaces it only once ready. No backoff wait: K more misses come first anyway.
                     restarts++;
@@ -809,11 +769,10 @@ public final class GatewaySupervisor implements LifecycleController {
                 report(p, null);
                 LOG.warn("gateway {}: {}", config.name(), lastError.get());
                 boolean permanent = status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt());
-                if (!reloadWaiters.isEmpty() && !permanent) {
+                if (requests.reloadPending() && !permanent) {
                     // Our reload signal ended it: the reload falls back to a restart, now, and
                     // the reload completes with it. Not a crash, so neither backoff nor governor.
-                    startWaiters.addAll(reloadWaiters);
-                    reloadWaiters.clear();
+                    requests.reloadBecomesStart();
                     restarts++;
                     beginStart("exited after the reload signal (" + status.describe() + "); restarting");
                     return;
@@ -868,15 +827,15 @@ public final class GatewaySupervisor implements LifecycleController {
     private void scheduleRestart(long upNanos) {
         cancelTimers();
         long now = nanoTime.getAsLong();
-        if (!governor.tryAcquire(now)) {
-            failed(FailedCause.GOVERNOR, "more than " + governor.max() + " restarts within "
-                    + governor.window().toSeconds() + " s (last: " + lastError.orElse("?") + ")");
+        Optional<Duration> after = restartPolicy.afterFailure(now, upNanos);
+        if (after.isEmpty()) {
+            failed(FailedCause.GOVERNOR, restartPolicy.governorOpen() + " (last: " + lastError.orElse("?") + ")");
             return;
         }
-        Duration delay = backoff.next(upNanos);
+        Duration delay = after.get();
         nextAttemptAt = Optional.of(clock.instant().plus(delay));
         transition(BACKOFF, lastError.orElse("failed") + "; restarting in " + delay.toMillis() + " ms");
-        failAll(startWaiters, new RetryableException(FailureCode.INTERNAL,
+        requests.failStarts(new RetryableException(FailureCode.INTERNAL,
                 "gateway " + config.name() + ": " + lastError.orElse("start failed") + " (will retry)"));
         long e = epoch;
         wakeTimer = tasks.schedule("backoff timer", () -> {
@@ -899,8 +858,8 @@ public final class GatewaySupervisor implements LifecycleController {
             long e = epoch;
             wakeTimer = tasks.schedule("slow retry", () -> {
                 if (e == epoch && state == FAILED) {
-                    governor.reset();
-                    backoff.reset();
+                    restartPolicy.forgiveGovernor();
+                    restartPolicy.resetBackoff();
                     restarts++;
                     beginStart("slow retry after " + slow.toSeconds() + " s in FAILED");
                 }
@@ -913,11 +872,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 ? new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + reason)
                 : new PermanentException(cause == FailedCause.PERMANENT_EXIT ? FailureCode.MALFORMED_URL
                         : FailureCode.ILLEGAL_STATE, "gateway " + config.name() + ": " + reason);
-        failAll(startWaiters, ex);
-        failAll(intentWaiters, ex);
-        intent = Intent.NONE;
-        cancel(debounceTimer);
-        debounceTimer = null;
+        requests.fail(ex);
     }
 
     // ------------------------------------------------------------------ ending processes
@@ -1002,19 +957,6 @@ public final class GatewaySupervisor implements LifecycleController {
         if (f != null) {
             f.cancel(false);
         }
-    }
-
-    private void completeAll(List<CompletableFuture<LifecycleStatus>> waiters) {
-        List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
-        waiters.clear();
-        LifecycleStatus s = published.status();
-        copy.forEach(f -> f.complete(s));
-    }
-
-    private static void failAll(List<CompletableFuture<LifecycleStatus>> waiters, Throwable t) {
-        List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
-        waiters.clear();
-        copy.forEach(f -> f.completeExceptionally(t));
     }
 
     private void post(Runnable r) {
