@@ -20,6 +20,7 @@ import dev.meshwork.api.lifecycle.LifecycleState;
 import dev.meshwork.api.lifecycle.LifecycleStatus;
 import dev.meshwork.api.lifecycle.Probe;
 import dev.meshwork.api.lifecycle.ProbeResult;
+import dev.meshwork.supervisor.internal.BlueGreenSlots.Slot;
 import dev.meshwork.supervisor.internal.IntentQueue.Intent;
 import dev.meshwork.supervisor.internal.SupervisorConfig.ProbeSpec;
 import dev.meshwork.supervisor.internal.process.ExitStatus;
@@ -32,7 +33,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -96,8 +96,8 @@ public final class GatewaySupervisor implements LifecycleController {
     private final Spawner spawner;
     private final ProbeRunner probeRunner;
     private final Reaper reaper;
-    private final IntFunction<Optional<PortHolder>> ports;
-    private final PidFile pidFile;
+    private final Adoption adoption;
+    private final BlueGreenSlots slots;
     private final LongSupplier nanoTime;
     private final InstantSource clock;
     private final GuardedScheduler tasks;
@@ -113,17 +113,6 @@ public final class GatewaySupervisor implements LifecycleController {
     private GatewayProcess process;
     private SupervisorConfig processConfig;
     private long spawnedAt;
-    // blue/green: the old process while SWITCHING, the one draining after a switch, and the record
-    private GatewayProcess serving;
-    private SupervisorConfig servingConfig;
-    private long servingSpawnedAt;
-    private LifecycleState switchFrom;
-    private GatewayProcess draining;
-    private ScheduledFuture<?> drainTimer;
-    private int activePort;
-    private int switches;
-    private int failedSwitches;
-    private Optional<String> lastSwitchFailure = Optional.empty();
     private long readyAt;
     private Instant since;
     private int restarts;
@@ -155,14 +144,14 @@ public final class GatewaySupervisor implements LifecycleController {
             ScheduledExecutorService executor, DoubleSupplier random, Consumer<LifecycleEvent> events) {
         this.config = config;
         this.spawner = spawner;
-        this.ports = ports;
-        this.pidFile = pidFile;
+        this.adoption = new Adoption(config.name(), pidFile, ports, spawner);
         this.nanoTime = nanoTime;
         this.clock = clock;
         this.tasks = new GuardedScheduler(executor, config.name());
         this.tasks.onFailure(this::publish);
         this.probeRunner = new ProbeRunner(config.name(), probes, tasks);
         this.reaper = new Reaper(config.name(), tasks, nanoTime);
+        this.slots = new BlueGreenSlots(tasks);
         this.random = random;
         this.events = events;
         this.restartPolicy = new RestartPolicy(config, random);
@@ -286,13 +275,13 @@ public final class GatewaySupervisor implements LifecycleController {
         epoch++;
         transition(STOPPING, "stop requested");
         retire(process);
-        retire(serving); // the old process of a blue/green switch under way
-        serving = null;
+        Slot old = slots.takeServing(); // the old process of a blue/green switch under way
+        retire(old == null ? null : old.process());
         retireDraining();
         long stopEpoch = epoch;
         reaper.allGone().whenComplete((v, e) -> post(() -> {
             if (state == STOPPING && epoch == stopEpoch) {
-                pidFile.delete();
+                adoption.forget();
                 transition(STOPPED, "process group gone");
                 requests.completeStops(published.status());
                 if (requests.takeStartsAfterStop()) {
@@ -403,16 +392,14 @@ public final class GatewaySupervisor implements LifecycleController {
      * the same port), never for the serving one.
      */
     private void beginSwitch(String reason) {
-        switchFrom = state;
-        serving = process;
-        servingConfig = processConfig;
-        servingSpawnedAt = spawnedAt;
+        Slot old = new Slot(process, processConfig, spawnedAt);
+        slots.begin(state, old);
         process = null;
         prepareStart();
         int port = nextPort();
         transition(SWITCHING, reason + "; blue/green: starting the new process on port " + port + " (" + colour(port)
-                + ") while pid " + serving.pid() + " keeps serving port " + servingConfig.port() + " ("
-                + colour(servingConfig.port()) + ")");
+                + ") while pid " + old.process().pid() + " keeps serving port " + old.config().port() + " ("
+                + colour(old.config().port()) + ")");
         long e = epoch;
         reaper.allGone().whenComplete((v, x) -> post(() -> spawnNow(e)));
     }
@@ -440,13 +427,11 @@ public final class GatewaySupervisor implements LifecycleController {
      * serving (or last serving) process does not use.
      */
     private int nextPort() {
-        return config.blueGreen().map(bg -> activePort == config.port() ? bg.alternatePort() : config.port())
-                .orElse(config.port());
+        return slots.nextPort(config);
     }
 
     private String colour(int port) {
-        return port == config.port() ? "blue" : config.blueGreen().filter(bg -> bg.alternatePort() == port).isPresent()
-                ? "green" : "port " + port;
+        return BlueGreenSlots.colour(config, port);
     }
 
     private void spawnNow(long e) {
@@ -455,19 +440,16 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         boolean switching = state == SWITCHING;
         int port = nextPort();
-        Optional<GatewayProcess> adopted = switching ? Optional.empty() : findOwnRunningProcess();
+        Optional<Adoption.Adopted> adopted = switching ? Optional.empty() : adoption.findOwn(config);
         if (adopted.isPresent()) {
-            port = adoptedPort();
-        } else if (port > 0) {
-            Optional<PortHolder> holder = ports.apply(port);
-            if (holder.isPresent()) {
-                String why = "port " + port + " is already held by " + holder.get().describe()
-                        + ", which is not gateway '" + config.name() + "' started by this supervisor; stop it or change '"
-                        + (port == config.port() ? "port" : "restart.alternatePort") + "'";
+            port = adopted.get().port();
+        } else {
+            Optional<String> held = adoption.heldByForeign(config, port);
+            if (held.isPresent()) {
                 if (switching) {
-                    switchFailed(why);
+                    switchFailed(held.get());
                 } else {
-                    failed(FailedCause.PORT_HELD, why);
+                    failed(FailedCause.PORT_HELD, held.get());
                 }
                 return;
             }
@@ -475,8 +457,7 @@ public final class GatewaySupervisor implements LifecycleController {
         SupervisorConfig resolved = config.forPort(port);
         GatewayProcess p;
         if (adopted.isPresent()) {
-            p = adopted.get();
-            LOG.info("gateway {}: adopted running pid {} named by {}", config.name(), p.pid(), pidFile.path());
+            p = adopted.get().process();
         } else {
             try {
                 p = spawner.spawn(resolved, e);
@@ -491,7 +472,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 return;
             }
             if (!switching) {
-                writePidFile(p.pid(), port); // while switching, the file names the serving process until the new one takes over
+                adoption.record(config, p.pid(), port); // while switching, the file names the serving process until the new one takes over
             }
         }
         process = p;
@@ -512,36 +493,6 @@ public final class GatewaySupervisor implements LifecycleController {
             }
         }, readiness.timeout());
         readinessAttempt(e);
-    }
-
-    private void writePidFile(long pid, int port) {
-        try {
-            pidFile.write(pid, config.blueGreen().isPresent() ? port : 0);
-        } catch (IllegalStateException ex) {
-            LOG.warn("gateway {}: {}", config.name(), ex.getMessage());
-        }
-    }
-
-    /** The port our adopted process serves: the one its pid file recorded, if it is one of ours. */
-    private int adoptedPort() {
-        java.util.OptionalInt recorded = pidFile.recordedPort();
-        return config.blueGreen().filter(bg -> recorded.isPresent() && recorded.getAsInt() == bg.alternatePort())
-                .map(bg -> bg.alternatePort()).orElse(config.port());
-    }
-
-    private Optional<GatewayProcess> findOwnRunningProcess() {
-        OptionalLong own = pidFile.liveOwnedPid();
-        if (own.isEmpty()) {
-            return Optional.empty();
-        }
-        int port = adoptedPort();
-        if (port > 0) {
-            Optional<PortHolder> holder = ports.apply(port);
-            if (holder.isPresent() && holder.get().pid().isPresent() && holder.get().pid().getAsLong() != own.getAsLong()) {
-                return Optional.empty(); // our old process lives, but someone else has the port: report that
-            }
-        }
-        return spawner.adopt(config, own.getAsLong());
     }
 
     private void readinessAttempt(long e) {
@@ -570,18 +521,16 @@ public final class GatewaySupervisor implements LifecycleController {
         int port = processConfig.port();
         if (state == SWITCHING) {
             // The new process is ready: it serves from now on; the old one drains, then gets SIGTERM.
-            GatewayProcess old = serving;
-            int oldPort = servingConfig.port();
-            serving = null;
-            activePort = port;
-            switches++;
-            writePidFile(process.pid(), port);
+            Slot served = slots.succeeded(port);
+            GatewayProcess old = served.process();
+            int oldPort = served.config().port();
+            adoption.record(config, process.pid(), port);
             Duration drain = config.blueGreen().map(SupervisorConfig.BlueGreen::drain).orElse(Duration.ZERO);
             transition(RUNNING, "ready on port " + port + " (" + colour(port) + "): " + detail + "; blue/green switch done, pid "
                     + old.pid() + " on port " + oldPort + " gets SIGTERM" + (drain.isZero() ? "" : " in " + drain.toMillis() + " ms"));
-            drain(old, drain);
+            slots.drain(old, drain, this::retire);
         } else {
-            activePort = port;
+            slots.served(port);
             transition(RUNNING, "ready: " + detail);
         }
         requests.completeStarts(published.status());
@@ -612,17 +561,15 @@ public final class GatewaySupervisor implements LifecycleController {
      */
     private void switchFailed(String reason) {
         cancel(readinessDeadline);
-        failedSwitches++;
-        lastSwitchFailure = Optional.of(reason);
+        Slot old = slots.failed(reason);
         GatewayProcess green = process;
         int greenPort = nextPort(); // the active port flips only on success
-        process = serving;
-        processConfig = servingConfig;
-        spawnedAt = servingSpawnedAt;
-        serving = null;
+        process = old.process();
+        processConfig = old.config();
+        spawnedAt = old.spawnedAt();
         String message = "blue/green switch failed: the new process on port " + greenPort + " (" + colour(greenPort) + ") "
                 + reason + "; pid " + process.pid() + " keeps serving port " + processConfig.port() + " ("
-                + colour(processConfig.port()) + "); failed switches: " + failedSwitches;
+                + colour(processConfig.port()) + "); failed switches: " + slots.failedSwitches();
         lastError = Optional.of(message);
         if (green != null) {
             report(green, message); // one warning with the new process's start-up lines
@@ -631,7 +578,7 @@ public final class GatewaySupervisor implements LifecycleController {
             LOG.warn("gateway {}: {}", config.name(), message);
         }
         heartbeatMisses = 0;
-        transition(switchFrom, message);
+        transition(slots.switchFrom(), message);
         requests.failStarts(new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
         startHeartbeat();
         if (requests.ready()) {
@@ -639,27 +586,9 @@ public final class GatewaySupervisor implements LifecycleController {
         }
     }
 
-    /** After a switch: the old process serves on for the drain time, then is retired. */
-    private void drain(GatewayProcess old, Duration drain) {
-        if (drain.isZero()) {
-            retire(old);
-            return;
-        }
-        draining = old;
-        drainTimer = tasks.schedule("drain timer", () -> {
-            if (draining == old) {
-                draining = null;
-                retire(old);
-            }
-        }, drain);
-    }
-
     /** Ends the drain now (a stop, or the next switch). */
     private void retireDraining() {
-        cancel(drainTimer);
-        GatewayProcess d = draining;
-        draining = null;
-        retire(d);
+        retire(slots.endDrain());
     }
 
     // ------------------------------------------------------------------ running
@@ -726,16 +655,16 @@ public final class GatewaySupervisor implements LifecycleController {
             switchFailed("exited before it was ready: " + status.describe());
             return;
         }
-        if (state == SWITCHING && p == serving) {
+        if (state == SWITCHING && slots.serving() != null && p == slots.serving().process()) {
             // Nothing left to overlap: the switch becomes a plain start of the new process.
-            serving = null;
+            slots.takeServing();
             lastExitCode = status.code();
             lastSignal = status.signal();
             lastError = Optional.of("the serving process exited during the switch: " + status.describe());
             report(p, lastError.get());
             retire(p);
             if (process != null) {
-                writePidFile(process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
+                adoption.record(config, process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
             }
             transition(STARTING, lastError.get() + "; the new process on port " + nextPort() + " is still starting");
             return;
@@ -744,7 +673,7 @@ public final class GatewaySupervisor implements LifecycleController {
             return; // a retired or superseded process: its exit was expected
         }
         process = null;
-        pidFile.delete();
+        adoption.forget();
         lastExitCode = status.code();
         lastSignal = status.signal();
         try {
@@ -887,7 +816,7 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         if (p == process) {
             process = null;
-            pidFile.delete();
+            adoption.forget();
         }
         cancel(heartbeatTimer);
         heartbeatInFlight = false;
@@ -922,17 +851,14 @@ public final class GatewaySupervisor implements LifecycleController {
     }
 
     private void publish() {
-        boolean switching = state == SWITCHING && serving != null;
-        GatewayProcess p = switching ? serving : process; // while switching, the old process is the one serving
-        long at = switching ? servingSpawnedAt : spawnedAt;
+        Slot old = slots.serving();
+        boolean switching = state == SWITCHING && old != null;
+        GatewayProcess p = switching ? old.process() : process; // while switching, the old process is the one serving
+        long at = switching ? old.spawnedAt() : spawnedAt;
         long now = nanoTime.getAsLong();
         boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING || state == SWITCHING);
-        Optional<BlueGreenStatus> bg = config.blueGreen().map(b -> {
-            int active = activePort == b.alternatePort() ? b.alternatePort() : config.port();
-            OptionalLong candidate = switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty();
-            return new BlueGreenStatus(colour(active), active, active == config.port() ? b.alternatePort() : config.port(),
-                    candidate, switches, failedSwitches, lastSwitchFailure);
-        });
+        Optional<BlueGreenStatus> bg = slots.status(config,
+                switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty());
         LifecycleStatus status = new LifecycleStatus(config.name(), state, epoch,
                 p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
                 up ? Optional.of(Duration.ofNanos(now - at)) : Optional.empty(), restarts, lastExitCode, lastSignal,
