@@ -98,6 +98,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private final Reaper reaper;
     private final Adoption adoption;
     private final BlueGreenSlots slots;
+    private final Heartbeat heartbeat;
     private final LongSupplier nanoTime;
     private final InstantSource clock;
     private final GuardedScheduler tasks;
@@ -123,11 +124,8 @@ public final class GatewaySupervisor implements LifecycleController {
     private GatewayProcess reportFrom;
     private Optional<Instant> nextAttemptAt = Optional.empty();
     private FailedCause failedCause;
-    private int heartbeatMisses;
-    private boolean heartbeatInFlight;
     private ScheduledFuture<?> wakeTimer;
     private ScheduledFuture<?> readinessDeadline;
-    private ScheduledFuture<?> heartbeatTimer;
 
     /** The only state other threads read: written by the supervisor's thread, read anywhere. */
     private volatile SupervisorSnapshot published;
@@ -152,6 +150,7 @@ public final class GatewaySupervisor implements LifecycleController {
         this.probeRunner = new ProbeRunner(config.name(), probes, tasks);
         this.reaper = new Reaper(config.name(), tasks, nanoTime);
         this.slots = new BlueGreenSlots(tasks);
+        this.heartbeat = new Heartbeat(tasks);
         this.random = random;
         this.events = events;
         this.restartPolicy = new RestartPolicy(config, random);
@@ -413,7 +412,7 @@ public final class GatewaySupervisor implements LifecycleController {
             requests.take(); // this start reads the newest configuration: it satisfies a pending restart or reload
         }
         epoch++;
-        heartbeatMisses = 0;
+        heartbeat.resetMisses();
         nextAttemptAt = Optional.empty();
     }
 
@@ -577,7 +576,7 @@ public final class GatewaySupervisor implements LifecycleController {
         } else {
             LOG.warn("gateway {}: {}", config.name(), message);
         }
-        heartbeatMisses = 0;
+        heartbeat.resetMisses();
         transition(slots.switchFrom(), message);
         requests.failStarts(new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
         startHeartbeat();
@@ -599,55 +598,41 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         long e = epoch;
-        heartbeatTimer = tasks.atFixedRate("heartbeat", () -> heartbeat(e), config.heartbeatInterval());
+        heartbeat.start(config.heartbeatInterval(), () -> e == epoch, () -> state == RUNNING || state == DEGRADED,
+                () -> runProbe(processConfig.heartbeat(), processConfig.heartbeat().timeout()), this::post,
+                this::onHeartbeat);
     }
 
-    private void heartbeat(long e) {
-        if (e != epoch || (state != RUNNING && state != DEGRADED) || heartbeatInFlight) {
+    /** A heartbeat answered while RUNNING or DEGRADED: a hit recovers, a miss degrades, K misses in a row act. */
+    private void onHeartbeat(ProbeResult r) {
+        if (r.ok()) {
+            heartbeat.resetMisses();
+            if (state == DEGRADED) {
+                transition(RUNNING, "heartbeat answered: " + r.detail());
+            }
             return;
         }
-        ProbeSpec hb = processConfig.heartbeat();
-        // In flight only once the probe has been asked: a probe that throws must not leave the
-        // flag set, or every later beat would skip (issue 12).
-        CompletableFuture<ProbeResult> beat = runProbe(hb, hb.timeout());
-        heartbeatInFlight = true;
-        beat.thenAccept(r -> post(() -> {
-            if (e != epoch) {
+        int misses = heartbeat.missed();
+        lastError = Optional.of("heartbeat missed " + misses + "/" + config.heartbeatMisses() + ": " + r.detail());
+        if (misses >= config.heartbeatMisses()) {
+            // A miss acts: K in a row and the process is replaced, through the governor.
+            LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
+            if (config.blueGreen().isPresent() && !process.exit().isDone()
+                    && restartPolicy.tryReplace(nanoTime.getAsLong())) {
+                // Still alive, perhaps still serving some: the new one starts beside it and
+                // replaces it only once ready. No backoff wait: K more misses come first anyway.
+                restarts++;
+                beginSwitch(lastError.get());
                 return;
             }
-            heartbeatInFlight = false;
-            if (state != RUNNING && state != DEGRADED) {
-                return;
-            }
-            if (r.ok()) {
-                heartbeatMisses = 0;
-                if (state == DEGRADED) {
-                    transition(RUNNING, "heartbeat answered: " + r.detail());
-                }
-                return;
-            }
-            heartbeatMisses++;
-            lastError = Optional.of("heartbeat missed " + heartbeatMisses + "/" + config.heartbeatMisses() + ": " + r.detail());
-            if (heartbeatMisses >= config.heartbeatMisses()) {
-                // A miss acts: K in a row and the process is replaced, through the governor.
-                LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
-                if (config.blueGreen().isPresent() && !process.exit().isDone()
-                        && restartPolicy.tryReplace(nanoTime.getAsLong())) {
-                    // Still alive, perhaps still serving some: the new one starts beside it and
-                    // replaces it only once ready. No backoff wait: K more misses come first anyway.
-                    restarts++;
-                    beginSwitch(lastError.get());
-                    return;
-                }
-                long up = nanoTime.getAsLong() - readyAt;
-                retire(process);
-                scheduleRestart(up);
-            } else if (state == RUNNING) {
-                transition(DEGRADED, lastError.get());
-            } else {
-                publish();
-            }
-        }));
+            long up = nanoTime.getAsLong() - readyAt;
+            retire(process);
+            scheduleRestart(up);
+        } else if (state == RUNNING) {
+            transition(DEGRADED, lastError.get());
+        } else {
+            publish();
+        }
     }
 
     private void onExit(GatewayProcess p, ExitStatus status) {
@@ -818,8 +803,7 @@ public final class GatewaySupervisor implements LifecycleController {
             process = null;
             adoption.forget();
         }
-        cancel(heartbeatTimer);
-        heartbeatInFlight = false;
+        heartbeat.stop();
         reaper.retire(p, config.stopGrace());
     }
 
@@ -875,8 +859,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private void cancelTimers() {
         cancel(wakeTimer);
         cancel(readinessDeadline);
-        cancel(heartbeatTimer);
-        heartbeatInFlight = false;
+        heartbeat.stop();
     }
 
     private static void cancel(ScheduledFuture<?> f) {
