@@ -31,10 +31,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -88,7 +85,6 @@ import org.slf4j.LoggerFactory;
 public final class GatewaySupervisor implements LifecycleController {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
-    private static final Duration DRAIN_WAIT = Duration.ofMillis(100);
 
     /** Why the gateway is FAILED, which decides whether it retries on its own. */
     enum FailedCause { GOVERNOR, PERMANENT_EXIT, PORT_HELD }
@@ -99,6 +95,8 @@ public final class GatewaySupervisor implements LifecycleController {
     private final Adoption adoption;
     private final BlueGreenSlots slots;
     private final Heartbeat heartbeat;
+    /** The status, and the only state other threads read (its published snapshot). */
+    private final StatusBoard board;
     private final LongSupplier nanoTime;
     private final InstantSource clock;
     private final GuardedScheduler tasks;
@@ -116,19 +114,10 @@ public final class GatewaySupervisor implements LifecycleController {
     private long spawnedAt;
     private long readyAt;
     private Instant since;
-    private int restarts;
-    private OptionalInt lastExitCode = OptionalInt.empty();
-    private Optional<String> lastSignal = Optional.empty();
-    private Optional<String> lastError = Optional.empty();
-    private List<String> recentOutput = List.of();
-    private GatewayProcess reportFrom;
-    private Optional<Instant> nextAttemptAt = Optional.empty();
     private FailedCause failedCause;
     private ScheduledFuture<?> wakeTimer;
     private ScheduledFuture<?> readinessDeadline;
 
-    /** The only state other threads read: written by the supervisor's thread, read anywhere. */
-    private volatile SupervisorSnapshot published;
 
     /**
      * @param probes  finds the probe registered for a type (the whiteboard)
@@ -151,6 +140,7 @@ public final class GatewaySupervisor implements LifecycleController {
         this.reaper = new Reaper(config.name(), tasks, nanoTime);
         this.slots = new BlueGreenSlots(tasks);
         this.heartbeat = new Heartbeat(tasks);
+        this.board = new StatusBoard(tasks);
         this.random = random;
         this.events = events;
         this.restartPolicy = new RestartPolicy(config, random);
@@ -163,17 +153,17 @@ public final class GatewaySupervisor implements LifecycleController {
 
     @Override
     public String name() {
-        return published.config().name();
+        return board.current().config().name();
     }
 
     @Override
     public LifecycleStatus status() {
-        return published.statusAt(nanoTime.getAsLong());
+        return board.current().statusAt(nanoTime.getAsLong());
     }
 
     /** One consistent view of the status, configuration and failure counts (read on any thread). */
     SupervisorSnapshot snapshot() {
-        return published;
+        return board.current();
     }
 
     /** The monotonic clock the uptime in a snapshot is counted on. */
@@ -234,7 +224,7 @@ public final class GatewaySupervisor implements LifecycleController {
 
     /** The configuration in force, as last published (read on any thread; for commands and tests). */
     public SupervisorConfig config() {
-        return published.config();
+        return board.current().config();
     }
 
     // ------------------------------------------------------------------ requests
@@ -252,7 +242,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 beginStart("start requested in " + state);
             }
             case STARTING -> requests.awaitStart(f);
-            case RUNNING, DEGRADED, SWITCHING -> f.complete(published.status());
+            case RUNNING, DEGRADED, SWITCHING -> f.complete(board.current().status());
             case STOPPING -> requests.startAfterStop(f);
             default -> throw new IllegalStateException(state.name());
         }
@@ -260,7 +250,7 @@ public final class GatewaySupervisor implements LifecycleController {
 
     private void onStopRequest(CompletableFuture<LifecycleStatus> f) {
         if (state == STOPPED) {
-            f.complete(published.status());
+            f.complete(board.current().status());
             return;
         }
         requests.awaitStop(f);
@@ -270,7 +260,7 @@ public final class GatewaySupervisor implements LifecycleController {
         requests.cancel(new RetryableException(FailureCode.CANCELLED, "gateway " + config.name() + ": cancelled by stop"),
                 new RetryableException(FailureCode.SHUT_DOWN, "gateway " + config.name() + " was stopped"));
         cancelTimers();
-        nextAttemptAt = Optional.empty();
+        board.nextAttemptAt(Optional.empty());
         epoch++;
         transition(STOPPING, "stop requested");
         retire(process);
@@ -282,7 +272,7 @@ public final class GatewaySupervisor implements LifecycleController {
             if (state == STOPPING && epoch == stopEpoch) {
                 adoption.forget();
                 transition(STOPPED, "process group gone");
-                requests.completeStops(published.status());
+                requests.completeStops(board.current().status());
                 if (requests.takeStartsAfterStop()) {
                     beginStart("start requested while stopping");
                 }
@@ -312,7 +302,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 Intent i = requests.take();
                 cancel(wakeTimer);
                 restartPolicy.forgiveGovernor();
-                restarts++;
+                board.restarted();
                 beginStart(i == Intent.RELOAD ? "reload requested while down" : "restart requested");
             }
             default -> { }
@@ -344,7 +334,7 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         ProbeSpec spec = processConfig.heartbeat().isNone() ? processConfig.readiness() : processConfig.heartbeat();
         if (spec.isNone()) {
-            requests.completeReloads(published.status());
+            requests.completeReloads(board.current().status());
             return;
         }
         runProbe(spec, spec.timeout()).thenAccept(r -> post(() -> {
@@ -353,7 +343,7 @@ public final class GatewaySupervisor implements LifecycleController {
             }
             if (r.ok()) {
                 LOG.info("gateway {}: reloaded in place ({})", config.name(), r.detail());
-                requests.completeReloads(published.status());
+                requests.completeReloads(board.current().status());
             } else {
                 requests.reloadBecomesStart();
                 restartNow("unhealthy after reload signal (" + r.detail() + "); restarting");
@@ -366,7 +356,7 @@ public final class GatewaySupervisor implements LifecycleController {
      * blue/green and the old process alive, RUNNING/DEGRADED → SWITCHING instead.
      */
     private void restartNow(String reason) {
-        restarts++;
+        board.restarted();
         restartPolicy.resetBackoff();
         if (config.blueGreen().isPresent() && process != null && !process.exit().isDone()) {
             beginSwitch(reason);
@@ -413,7 +403,7 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         epoch++;
         heartbeat.resetMisses();
-        nextAttemptAt = Optional.empty();
+        board.nextAttemptAt(Optional.empty());
     }
 
     /** STARTING or SWITCHING: a new process is on its way to readiness. */
@@ -465,7 +455,7 @@ public final class GatewaySupervisor implements LifecycleController {
                 if (switching) {
                     switchFailed(why);
                 } else {
-                    lastError = Optional.of(why);
+                    board.error(why);
                     scheduleRestart(-1);
                 }
                 return;
@@ -488,7 +478,7 @@ public final class GatewaySupervisor implements LifecycleController {
         readinessDeadline = tasks.schedule("readiness deadline", () -> {
             if (e == epoch && starting()) {
                 startFailed("not ready within " + readiness.timeout().toMillis() + " ms (" + readiness.type() + " probe"
-                        + lastError.map(s -> ": " + s).orElse("") + ")");
+                        + board.lastError().map(s -> ": " + s).orElse("") + ")");
             }
         }, readiness.timeout());
         readinessAttempt(e);
@@ -503,7 +493,7 @@ public final class GatewaySupervisor implements LifecycleController {
             if (r.ok()) {
                 becomeRunning(r.detail());
             } else {
-                lastError = Optional.of(r.detail());
+                board.error(r.detail());
                 tasks.schedule("readiness retry", () -> {
                     if (e == epoch && starting()) {
                         readinessAttempt(e);
@@ -516,7 +506,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private void becomeRunning(String detail) {
         cancel(readinessDeadline);
         readyAt = nanoTime.getAsLong();
-        lastError = Optional.empty();
+        board.clearError();
         int port = processConfig.port();
         if (state == SWITCHING) {
             // The new process is ready: it serves from now on; the old one drains, then gets SIGTERM.
@@ -532,7 +522,7 @@ public final class GatewaySupervisor implements LifecycleController {
             slots.served(port);
             transition(RUNNING, "ready: " + detail);
         }
-        requests.completeStarts(published.status());
+        requests.completeStarts(board.current().status());
         startHeartbeat();
         if (requests.ready()) {
             applyIntent(); // the intent deferred while STARTING, applied exactly once
@@ -544,7 +534,7 @@ public final class GatewaySupervisor implements LifecycleController {
             switchFailed(reason);
             return;
         }
-        lastError = Optional.of(reason);
+        board.error(reason);
         if (process != null) {
             report(process, "start failed: " + reason);
         } else {
@@ -569,7 +559,7 @@ public final class GatewaySupervisor implements LifecycleController {
         String message = "blue/green switch failed: the new process on port " + greenPort + " (" + colour(greenPort) + ") "
                 + reason + "; pid " + process.pid() + " keeps serving port " + processConfig.port() + " ("
                 + colour(processConfig.port()) + "); failed switches: " + slots.failedSwitches();
-        lastError = Optional.of(message);
+        board.error(message);
         if (green != null) {
             report(green, message); // one warning with the new process's start-up lines
             retire(green);
@@ -613,23 +603,23 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         int misses = heartbeat.missed();
-        lastError = Optional.of("heartbeat missed " + misses + "/" + config.heartbeatMisses() + ": " + r.detail());
+        board.error("heartbeat missed " + misses + "/" + config.heartbeatMisses() + ": " + r.detail());
         if (misses >= config.heartbeatMisses()) {
             // A miss acts: K in a row and the process is replaced, through the governor.
-            LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
+            LOG.warn("gateway {}: {}; restarting", config.name(), board.lastError().get());
             if (config.blueGreen().isPresent() && !process.exit().isDone()
                     && restartPolicy.tryReplace(nanoTime.getAsLong())) {
                 // Still alive, perhaps still serving some: the new one starts beside it and
                 // replaces it only once ready. No backoff wait: K more misses come first anyway.
-                restarts++;
-                beginSwitch(lastError.get());
+                board.restarted();
+                beginSwitch(board.lastError().get());
                 return;
             }
             long up = nanoTime.getAsLong() - readyAt;
             retire(process);
             scheduleRestart(up);
         } else if (state == RUNNING) {
-            transition(DEGRADED, lastError.get());
+            transition(DEGRADED, board.lastError().get());
         } else {
             publish();
         }
@@ -643,15 +633,14 @@ public final class GatewaySupervisor implements LifecycleController {
         if (state == SWITCHING && slots.serving() != null && p == slots.serving().process()) {
             // Nothing left to overlap: the switch becomes a plain start of the new process.
             slots.takeServing();
-            lastExitCode = status.code();
-            lastSignal = status.signal();
-            lastError = Optional.of("the serving process exited during the switch: " + status.describe());
-            report(p, lastError.get());
+            board.exited(status);
+            board.error("the serving process exited during the switch: " + status.describe());
+            report(p, board.lastError().get());
             retire(p);
             if (process != null) {
                 adoption.record(config, process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
             }
-            transition(STARTING, lastError.get() + "; the new process on port " + nextPort() + " is still starting");
+            transition(STARTING, board.lastError().get() + "; the new process on port " + nextPort() + " is still starting");
             return;
         }
         if (p != process) {
@@ -659,8 +648,7 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         process = null;
         adoption.forget();
-        lastExitCode = status.code();
-        lastSignal = status.signal();
+        board.exited(status);
         try {
             decideAfterExit(p, status);
         } finally {
@@ -674,20 +662,20 @@ public final class GatewaySupervisor implements LifecycleController {
     private void decideAfterExit(GatewayProcess p, ExitStatus status) {
         switch (state) {
             case STARTING -> {
-                lastError = Optional.of("exited during start: " + status.describe());
-                report(p, lastError.get());
+                board.error("exited during start: " + status.describe());
+                report(p, board.lastError().get());
                 afterExit(status, -1);
             }
             case RUNNING, DEGRADED -> {
-                lastError = Optional.of("exited: " + status.describe());
+                board.error("exited: " + status.describe());
                 report(p, null);
-                LOG.warn("gateway {}: {}", config.name(), lastError.get());
+                LOG.warn("gateway {}: {}", config.name(), board.lastError().get());
                 boolean permanent = status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt());
                 if (requests.reloadPending() && !permanent) {
                     // Our reload signal ended it: the reload falls back to a restart, now, and
                     // the reload completes with it. Not a crash, so neither backoff nor governor.
                     requests.reloadBecomesStart();
-                    restarts++;
+                    board.restarted();
                     beginStart("exited after the reload signal (" + status.describe() + "); restarting");
                     return;
                 }
@@ -697,38 +685,13 @@ public final class GatewaySupervisor implements LifecycleController {
         }
     }
 
-    /**
-     * Keeps the process's last lines for the status. The exit can overtake the last lines still
-     * in the pipe, so the lines are taken again once the streams have ended (or after
-     * {@link #DRAIN_WAIT}, as a grandchild may hold the pipes open); the decision does not wait.
-     */
     private void report(GatewayProcess p, String logAs) {
-        reportFrom = p;
-        recentOutput = lastLines(p);
-        boolean[] done = {false};
-        List<ScheduledFuture<?>> timer = new ArrayList<>(1);
-        Runnable refresh = () -> {
-            if (done[0]) {
-                return;
-            }
-            done[0] = true;
-            timer.forEach(t -> t.cancel(false));
-            if (reportFrom == p) {
-                recentOutput = lastLines(p);
-                publish();
-            }
-            if (logAs != null) {
-                LOG.warn("gateway {}: {}{}", config.name(), logAs,
-                        recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
-            }
-        };
-        timer.add(tasks.schedule("output refresh", refresh, DRAIN_WAIT));
-        p.drained().thenRun(() -> post(refresh));
+        board.report(p, logAs, config, this::publish);
     }
 
     private void afterExit(ExitStatus status, long upNanos) {
         if (status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt())) {
-            failed(FailedCause.PERMANENT_EXIT, lastError.get() + (status.code().getAsInt() == SupervisorConfig.EX_CONFIG
+            failed(FailedCause.PERMANENT_EXIT, board.lastError().get() + (status.code().getAsInt() == SupervisorConfig.EX_CONFIG
                     ? " (EX_CONFIG)" : "") + ": not restarted until the configuration changes");
             return;
         }
@@ -743,18 +706,18 @@ public final class GatewaySupervisor implements LifecycleController {
         long now = nanoTime.getAsLong();
         Optional<Duration> after = restartPolicy.afterFailure(now, upNanos);
         if (after.isEmpty()) {
-            failed(FailedCause.GOVERNOR, restartPolicy.governorOpen() + " (last: " + lastError.orElse("?") + ")");
+            failed(FailedCause.GOVERNOR, restartPolicy.governorOpen() + " (last: " + board.lastError().orElse("?") + ")");
             return;
         }
         Duration delay = after.get();
-        nextAttemptAt = Optional.of(clock.instant().plus(delay));
-        transition(BACKOFF, lastError.orElse("failed") + "; restarting in " + delay.toMillis() + " ms");
+        board.nextAttemptAt(Optional.of(clock.instant().plus(delay)));
+        transition(BACKOFF, board.lastError().orElse("failed") + "; restarting in " + delay.toMillis() + " ms");
         requests.failStarts(new RetryableException(FailureCode.INTERNAL,
-                "gateway " + config.name() + ": " + lastError.orElse("start failed") + " (will retry)"));
+                "gateway " + config.name() + ": " + board.lastError().orElse("start failed") + " (will retry)"));
         long e = epoch;
         wakeTimer = tasks.schedule("backoff timer", () -> {
             if (e == epoch && state == BACKOFF) {
-                restarts++;
+                board.restarted();
                 beginStart("backoff of " + delay.toMillis() + " ms elapsed");
             }
         }, delay);
@@ -763,24 +726,24 @@ public final class GatewaySupervisor implements LifecycleController {
     private void failed(FailedCause cause, String reason) {
         cancelTimers();
         failedCause = cause;
-        lastError = Optional.of(reason);
+        board.error(reason);
         if (cause == FailedCause.PERMANENT_EXIT) {
-            nextAttemptAt = Optional.empty();
+            board.nextAttemptAt(Optional.empty());
         } else {
             Duration slow = config.slowRetry();
-            nextAttemptAt = Optional.of(clock.instant().plus(slow));
+            board.nextAttemptAt(Optional.of(clock.instant().plus(slow)));
             long e = epoch;
             wakeTimer = tasks.schedule("slow retry", () -> {
                 if (e == epoch && state == FAILED) {
                     restartPolicy.forgiveGovernor();
                     restartPolicy.resetBackoff();
-                    restarts++;
+                    board.restarted();
                     beginStart("slow retry after " + slow.toSeconds() + " s in FAILED");
                 }
             }, slow);
         }
         LOG.error("gateway {}: FAILED: {}{}", config.name(), reason,
-                nextAttemptAt.map(t -> "; next attempt at " + t).orElse(""));
+                board.nextAttemptAt().map(t -> "; next attempt at " + t).orElse(""));
         transition(FAILED, reason);
         MeshworkException ex = cause == FailedCause.GOVERNOR
                 ? new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + reason)
@@ -840,20 +803,9 @@ public final class GatewaySupervisor implements LifecycleController {
         GatewayProcess p = switching ? old.process() : process; // while switching, the old process is the one serving
         long at = switching ? old.spawnedAt() : spawnedAt;
         long now = nanoTime.getAsLong();
-        boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING || state == SWITCHING);
         Optional<BlueGreenStatus> bg = slots.status(config,
                 switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty());
-        LifecycleStatus status = new LifecycleStatus(config.name(), state, epoch,
-                p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
-                up ? Optional.of(Duration.ofNanos(now - at)) : Optional.empty(), restarts, lastExitCode, lastSignal,
-                lastError, recentOutput, nextAttemptAt, since, bg);
-        published = new SupervisorSnapshot(status, at, config, tasks.failures(), tasks.listenerFailures());
-    }
-
-    private List<String> lastLines(GatewayProcess p) {
-        List<String> all = p.output();
-        int n = config.output().startupLines();
-        return List.copyOf(all.subList(Math.max(0, all.size() - n), all.size()));
+        board.publish(config, state, epoch, since, p, at, bg, now);
     }
 
     private void cancelTimers() {
