@@ -95,6 +95,7 @@ public final class GatewaySupervisor implements LifecycleController {
     private final Adoption adoption;
     private final BlueGreenSlots slots;
     private final Heartbeat heartbeat;
+    private final Readiness readiness;
     /** The status, and the only state other threads read (its published snapshot). */
     private final StatusBoard board;
     private final LongSupplier nanoTime;
@@ -116,7 +117,6 @@ public final class GatewaySupervisor implements LifecycleController {
     private Instant since;
     private FailedCause failedCause;
     private ScheduledFuture<?> wakeTimer;
-    private ScheduledFuture<?> readinessDeadline;
 
 
     /**
@@ -140,6 +140,7 @@ public final class GatewaySupervisor implements LifecycleController {
         this.reaper = new Reaper(config.name(), tasks, nanoTime);
         this.slots = new BlueGreenSlots(tasks);
         this.heartbeat = new Heartbeat(tasks);
+        this.readiness = new Readiness(tasks);
         this.board = new StatusBoard(tasks);
         this.random = random;
         this.events = events;
@@ -470,41 +471,34 @@ public final class GatewaySupervisor implements LifecycleController {
         publish();
         GatewayProcess mine = p;
         p.exit().thenAccept(st -> post(() -> onExit(mine, st)));
-        ProbeSpec readiness = resolved.readiness();
-        if (readiness.isNone()) {
+        ProbeSpec spec = resolved.readiness();
+        if (spec.isNone()) {
             becomeRunning("no readiness probe configured");
             return;
         }
-        readinessDeadline = tasks.schedule("readiness deadline", () -> {
-            if (e == epoch && starting()) {
-                startFailed("not ready within " + readiness.timeout().toMillis() + " ms (" + readiness.type() + " probe"
-                        + board.lastError().map(s -> ": " + s).orElse("") + ")");
-            }
-        }, readiness.timeout());
-        readinessAttempt(e);
-    }
-
-    private void readinessAttempt(long e) {
-        ProbeSpec readiness = processConfig.readiness();
-        runProbe(readiness, readiness.timeout()).thenAccept(r -> post(() -> {
-            if (e != epoch || !starting()) {
-                return; // a superseded start: its probe result means nothing now
-            }
-            if (r.ok()) {
-                becomeRunning(r.detail());
-            } else {
-                board.error(r.detail());
-                tasks.schedule("readiness retry", () -> {
-                    if (e == epoch && starting()) {
-                        readinessAttempt(e);
+        readiness.begin(spec.timeout(), () -> e == epoch && starting(),
+                () -> runProbe(processConfig.readiness(), processConfig.readiness().timeout()), config::readinessRetry,
+                this::post, new Readiness.Outcome() {
+                    @Override
+                    public void ready(String detail) {
+                        becomeRunning(detail);
                     }
-                }, config.readinessRetry());
-            }
-        }));
+
+                    @Override
+                    public void notYet(String detail) {
+                        board.error(detail);
+                    }
+
+                    @Override
+                    public void timedOut() {
+                        startFailed("not ready within " + spec.timeout().toMillis() + " ms (" + spec.type() + " probe"
+                                + board.lastError().map(s -> ": " + s).orElse("") + ")");
+                    }
+                });
     }
 
     private void becomeRunning(String detail) {
-        cancel(readinessDeadline);
+        readiness.cancel();
         readyAt = nanoTime.getAsLong();
         board.clearError();
         int port = processConfig.port();
@@ -549,7 +543,7 @@ public final class GatewaySupervisor implements LifecycleController {
      * spawn, its port held); it is stopped and the old one, never touched, keeps serving.
      */
     private void switchFailed(String reason) {
-        cancel(readinessDeadline);
+        readiness.cancel();
         Slot old = slots.failed(reason);
         GatewayProcess green = process;
         int greenPort = nextPort(); // the active port flips only on success
@@ -810,7 +804,7 @@ public final class GatewaySupervisor implements LifecycleController {
 
     private void cancelTimers() {
         cancel(wakeTimer);
-        cancel(readinessDeadline);
+        readiness.cancel();
         heartbeat.stop();
     }
 
