@@ -45,8 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Supervises one gateway process: the one class that owns its lifecycle state and every
- * transition, with the spawner, probes, governor and restart scheduler as collaborators.
+ * Supervises one gateway process: the one class that owns its {@link LifecycleState} and makes
+ * every transition (the edges allowed are in {@link Transitions}); its collaborators notice and
+ * act, and never change the state.
  *
  * <pre>
  *   STOPPED ──start──▶ STARTING ──ready──▶ RUNNING ──miss──▶ DEGRADED ──hit──▶ RUNNING
@@ -69,9 +70,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Blue/green: the blue process listens on {@code port}, the green one on the alternate port;
  * every new process takes the port the serving one does not use ({@code ${port}} in its command,
- * arguments, environment and probe parameters). During SWITCHING {@link #serving} is the old
- * process and {@link #process} the new one, so the whole start path (spawn, readiness, deadline,
- * epochs) is the same as for STARTING; only its two outcomes differ.
+ * arguments, environment and probe parameters). During SWITCHING {@link BlueGreenSlots#serving()}
+ * is the old process and {@link #process} the new one, so the whole start path (spawn, readiness,
+ * deadline, epochs) is the same as for STARTING; only its two outcomes differ.
+ *
+ * <table>
+ *   <caption>the parts, one job each</caption>
+ *   <tr><td>{@link IntentQueue}</td><td>restart/reload intents, their debounce, every waiting future</td></tr>
+ *   <tr><td>{@link RestartPolicy}</td><td>backoff with full jitter under the {@link Governor}</td></tr>
+ *   <tr><td>{@link Adoption}</td><td>the pid file; our own process found running; a foreign port holder</td></tr>
+ *   <tr><td>{@link Readiness}, {@link Heartbeat}</td><td>probe until ready; beat at a fixed rate, count misses</td></tr>
+ *   <tr><td>{@link ProbeRunner}</td><td>one probe: found on the whiteboard, given the port, bounded by its timeout</td></tr>
+ *   <tr><td>{@link BlueGreenSlots}</td><td>the active port, the old process while switching, the drain</td></tr>
+ *   <tr><td>{@link Reaper}</td><td>ends a process group (SIGTERM, SIGKILL after the grace); when all are gone</td></tr>
+ *   <tr><td>{@link StatusBoard}</td><td>what the status tells, published as one {@link SupervisorSnapshot}</td></tr>
+ *   <tr><td>{@link GuardedScheduler}</td><td>runs every task and callback: a throw is logged, counted, survived</td></tr>
+ * </table>
  *
  * <p>Why one thread: every input (requests, process exits, probe results, timers) is posted to
  * the injected single-threaded scheduler and handled there in order, so the state is plain fields
@@ -80,7 +94,9 @@ import org.slf4j.LoggerFactory;
  * intents: they coalesce within the debounce window, wait while STARTING and are applied once
  * the gateway is RUNNING; a stop cancels them (their futures fail with {@code CANCELLED}).
  *
- * <p>Public methods are thread-safe and never block.
+ * <p>Public methods are thread-safe and never block. Other threads (the shell, the console, DS)
+ * read only the immutable snapshot the supervisor's thread publishes ({@link #status()},
+ * {@link #config()}, {@link #snapshot()}), never its fields.
  */
 public final class GatewaySupervisor implements LifecycleController {
 
