@@ -62,7 +62,7 @@ public final class GatewayCommands {
     }
 
     public String status(String name) {
-        return find(name).map(c -> describe(c.status())).orElse(unknown(name));
+        return find(name).map(GatewayCommands::describe).orElse(unknown(name));
     }
 
     public String restart(String name) {
@@ -119,6 +119,27 @@ public final class GatewayCommands {
             s.recentOutput().forEach(l -> sb.append("  ").append(l).append('\n'));
         }
         return sb.toString();
+    }
+
+    /**
+     * The status of one gateway; for our own supervisor with what failed inside it, both from one
+     * snapshot (read on the shell's thread while the supervisor's thread moves on).
+     */
+    static String describe(LifecycleController c) {
+        if (!(c instanceof GatewaySupervisor s)) {
+            return describe(c.status());
+        }
+        SupervisorSnapshot snap = s.snapshot();
+        StringBuilder sb = new StringBuilder(describe(snap.statusAt(s.nanoTime())));
+        failures(sb, "task failures ", snap.taskFailures());
+        failures(sb, "listener failures ", snap.listenerFailures());
+        return sb.toString();
+    }
+
+    private static void failures(StringBuilder sb, String what, GuardedScheduler.Failures f) {
+        if (f.count() > 0) {
+            sb.append(what).append(f.count()).append(" (last: ").append(f.last().orElse("?")).append(")\n");
+        }
     }
 
     static String human(Duration d) {

@@ -19,8 +19,9 @@ import dev.meshwork.api.lifecycle.LifecycleEvent;
 import dev.meshwork.api.lifecycle.LifecycleState;
 import dev.meshwork.api.lifecycle.LifecycleStatus;
 import dev.meshwork.api.lifecycle.Probe;
-import dev.meshwork.api.lifecycle.ProbeContext;
 import dev.meshwork.api.lifecycle.ProbeResult;
+import dev.meshwork.supervisor.internal.BlueGreenSlots.Slot;
+import dev.meshwork.supervisor.internal.IntentQueue.Intent;
 import dev.meshwork.supervisor.internal.SupervisorConfig.ProbeSpec;
 import dev.meshwork.supervisor.internal.process.ExitStatus;
 import dev.meshwork.supervisor.internal.process.GatewayProcess;
@@ -30,16 +31,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
@@ -49,8 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Supervises one gateway process: the one class that owns its lifecycle state and every
- * transition, with the spawner, probes, governor and restart scheduler as collaborators.
+ * Supervises one gateway process: the one class that owns its {@link LifecycleState} and makes
+ * every transition (the edges allowed are in {@link Transitions}); its collaborators notice and
+ * act, and never change the state.
  *
  * <pre>
  *   STOPPED ──start──▶ STARTING ──ready──▶ RUNNING ──miss──▶ DEGRADED ──hit──▶ RUNNING
@@ -73,9 +70,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Blue/green: the blue process listens on {@code port}, the green one on the alternate port;
  * every new process takes the port the serving one does not use ({@code ${port}} in its command,
- * arguments, environment and probe parameters). During SWITCHING {@link #serving} is the old
- * process and {@link #process} the new one, so the whole start path (spawn, readiness, deadline,
- * epochs) is the same as for STARTING; only its two outcomes differ.
+ * arguments, environment and probe parameters). During SWITCHING {@link BlueGreenSlots#serving()}
+ * is the old process and {@link #process} the new one, so the whole start path (spawn, readiness,
+ * deadline, epochs) is the same as for STARTING; only its two outcomes differ.
+ *
+ * <table>
+ *   <caption>the parts, one job each</caption>
+ *   <tr><td>{@link IntentQueue}</td><td>restart/reload intents, their debounce, every waiting future</td></tr>
+ *   <tr><td>{@link RestartPolicy}</td><td>backoff with full jitter under the {@link Governor}</td></tr>
+ *   <tr><td>{@link Adoption}</td><td>the pid file; our own process found running; a foreign port holder</td></tr>
+ *   <tr><td>{@link Readiness}, {@link Heartbeat}</td><td>probe until ready; beat at a fixed rate, count misses</td></tr>
+ *   <tr><td>{@link ProbeRunner}</td><td>one probe: found on the whiteboard, given the port, bounded by its timeout</td></tr>
+ *   <tr><td>{@link BlueGreenSlots}</td><td>the active port, the old process while switching, the drain</td></tr>
+ *   <tr><td>{@link Reaper}</td><td>ends a process group (SIGTERM, SIGKILL after the grace); when all are gone</td></tr>
+ *   <tr><td>{@link StatusBoard}</td><td>what the status tells, published as one {@link SupervisorSnapshot}</td></tr>
+ *   <tr><td>{@link GuardedScheduler}</td><td>runs every task and callback: a throw is logged, counted, survived</td></tr>
+ * </table>
  *
  * <p>Why one thread: every input (requests, process exits, probe results, timers) is posted to
  * the injected single-threaded scheduler and handled there in order, so the state is plain fields
@@ -84,79 +94,46 @@ import org.slf4j.LoggerFactory;
  * intents: they coalesce within the debounce window, wait while STARTING and are applied once
  * the gateway is RUNNING; a stop cancels them (their futures fail with {@code CANCELLED}).
  *
- * <p>Public methods are thread-safe and never block.
+ * <p>Public methods are thread-safe and never block. Other threads (the shell, the console, DS)
+ * read only the immutable snapshot the supervisor's thread publishes ({@link #status()},
+ * {@link #config()}, {@link #snapshot()}), never its fields.
  */
 public final class GatewaySupervisor implements LifecycleController {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySupervisor.class);
-    private static final Duration GONE_POLL = Duration.ofMillis(20);
-    private static final Duration GONE_GIVE_UP = Duration.ofSeconds(5);
-    private static final Duration DRAIN_WAIT = Duration.ofMillis(100);
-    private static final long FIRST_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-    private static final long MAX_GONE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-    /** A pending operator request. RESTART includes RELOAD. */
-    enum Intent { NONE, RELOAD, RESTART }
 
     /** Why the gateway is FAILED, which decides whether it retries on its own. */
     enum FailedCause { GOVERNOR, PERMANENT_EXIT, PORT_HELD }
 
     private final Spawner spawner;
-    private final Function<String, Optional<Probe>> probes;
-    private final IntFunction<Optional<PortHolder>> ports;
-    private final PidFile pidFile;
+    private final ProbeRunner probeRunner;
+    private final Reaper reaper;
+    private final Adoption adoption;
+    private final BlueGreenSlots slots;
+    private final Heartbeat heartbeat;
+    private final Readiness readiness;
+    /** The status, and the only state other threads read (its published snapshot). */
+    private final StatusBoard board;
     private final LongSupplier nanoTime;
     private final InstantSource clock;
-    private final ScheduledExecutorService executor;
+    private final GuardedScheduler tasks;
     private final DoubleSupplier random;
     private final Consumer<LifecycleEvent> events;
 
     // ---- state: touched only on the executor thread ----
     private SupervisorConfig config;
-    private Governor governor;
-    private RestartScheduler backoff;
+    private final RestartPolicy restartPolicy;
+    private final IntentQueue requests = new IntentQueue();
     private LifecycleState state = STOPPED;
     private long epoch;
     private GatewayProcess process;
     private SupervisorConfig processConfig;
     private long spawnedAt;
-    // blue/green: the old process while SWITCHING, the one draining after a switch, and the record
-    private GatewayProcess serving;
-    private SupervisorConfig servingConfig;
-    private long servingSpawnedAt;
-    private LifecycleState switchFrom;
-    private GatewayProcess draining;
-    private ScheduledFuture<?> drainTimer;
-    private int activePort;
-    private int switches;
-    private int failedSwitches;
-    private Optional<String> lastSwitchFailure = Optional.empty();
     private long readyAt;
     private Instant since;
-    private int restarts;
-    private OptionalInt lastExitCode = OptionalInt.empty();
-    private Optional<String> lastSignal = Optional.empty();
-    private Optional<String> lastError = Optional.empty();
-    private List<String> recentOutput = List.of();
-    private GatewayProcess reportFrom;
-    private Optional<Instant> nextAttemptAt = Optional.empty();
     private FailedCause failedCause;
-    private int heartbeatMisses;
-    private boolean heartbeatInFlight;
-    private Intent intent = Intent.NONE;
-    private ScheduledFuture<?> debounceTimer;
     private ScheduledFuture<?> wakeTimer;
-    private ScheduledFuture<?> readinessDeadline;
-    private ScheduledFuture<?> heartbeatTimer;
-    private CompletableFuture<Void> previousGone = CompletableFuture.completedFuture(null);
-    private final List<CompletableFuture<LifecycleStatus>> startWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> intentWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> reloadWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> stopWaiters = new ArrayList<>();
-    private final List<CompletableFuture<LifecycleStatus>> startAfterStop = new ArrayList<>();
 
-    private volatile LifecycleStatus snapshot;
-    private volatile long snapshotSpawnedAt;
 
     /**
      * @param probes  finds the probe registered for a type (the whiteboard)
@@ -170,16 +147,20 @@ public final class GatewaySupervisor implements LifecycleController {
             ScheduledExecutorService executor, DoubleSupplier random, Consumer<LifecycleEvent> events) {
         this.config = config;
         this.spawner = spawner;
-        this.probes = probes;
-        this.ports = ports;
-        this.pidFile = pidFile;
+        this.adoption = new Adoption(config.name(), pidFile, ports, spawner);
         this.nanoTime = nanoTime;
         this.clock = clock;
-        this.executor = executor;
+        this.tasks = new GuardedScheduler(executor, config.name());
+        this.tasks.onFailure(this::publish);
+        this.probeRunner = new ProbeRunner(config.name(), probes, tasks);
+        this.reaper = new Reaper(config.name(), tasks, nanoTime);
+        this.slots = new BlueGreenSlots(tasks);
+        this.heartbeat = new Heartbeat(tasks);
+        this.readiness = new Readiness(tasks);
+        this.board = new StatusBoard(tasks);
         this.random = random;
         this.events = events;
-        this.governor = new Governor(config.governorMax(), config.governorWindow());
-        this.backoff = new RestartScheduler(config.backoff(), config.stableAfter(), random);
+        this.restartPolicy = new RestartPolicy(config, random);
         this.since = clock.instant();
         this.processConfig = config.forPort(config.port());
         publish();
@@ -189,18 +170,22 @@ public final class GatewaySupervisor implements LifecycleController {
 
     @Override
     public String name() {
-        return config.name();
+        return board.current().config().name();
     }
 
     @Override
     public LifecycleStatus status() {
-        LifecycleStatus s = snapshot;
-        if (s.uptime().isEmpty()) {
-            return s;
-        }
-        Duration up = Duration.ofNanos(nanoTime.getAsLong() - snapshotSpawnedAt);
-        return new LifecycleStatus(s.name(), s.state(), s.epoch(), s.pid(), Optional.of(up), s.restarts(), s.lastExitCode(),
-                s.lastSignal(), s.lastError(), s.recentOutput(), s.nextAttemptAt(), s.since(), s.blueGreen());
+        return board.current().statusAt(nanoTime.getAsLong());
+    }
+
+    /** One consistent view of the status, configuration and failure counts (read on any thread). */
+    SupervisorSnapshot snapshot() {
+        return board.current();
+    }
+
+    /** The monotonic clock the uptime in a snapshot is counted on. */
+    long nanoTime() {
+        return nanoTime.getAsLong();
     }
 
     @Override
@@ -241,8 +226,8 @@ public final class GatewaySupervisor implements LifecycleController {
                 return; // an unchanged update keeps the restart history
             }
             config = next;
-            governor = new Governor(next.governorMax(), next.governorWindow());
-            backoff = new RestartScheduler(next.backoff(), next.stableAfter(), random);
+            restartPolicy.reconfigure(next);
+            publish(); // readers of config() see the new one from now on
             switch (state) {
                 case FAILED -> {
                     cancel(wakeTimer);
@@ -254,9 +239,9 @@ public final class GatewaySupervisor implements LifecycleController {
         });
     }
 
-    /** The current configuration (read on any thread; for commands and tests). */
+    /** The configuration in force, as last published (read on any thread; for commands and tests). */
     public SupervisorConfig config() {
-        return config;
+        return board.current().config();
     }
 
     // ------------------------------------------------------------------ requests
@@ -264,56 +249,48 @@ public final class GatewaySupervisor implements LifecycleController {
     private void onStartRequest(CompletableFuture<LifecycleStatus> f) {
         switch (state) {
             case STOPPED -> {
-                startWaiters.add(f);
+                requests.awaitStart(f);
                 beginStart("start requested");
             }
             case FAILED, BACKOFF -> {
-                startWaiters.add(f);
+                requests.awaitStart(f);
                 cancel(wakeTimer);
-                governor.reset();
+                restartPolicy.forgiveGovernor();
                 beginStart("start requested in " + state);
             }
-            case STARTING -> startWaiters.add(f);
-            case RUNNING, DEGRADED, SWITCHING -> f.complete(snapshot);
-            case STOPPING -> startAfterStop.add(f);
+            case STARTING -> requests.awaitStart(f);
+            case RUNNING, DEGRADED, SWITCHING -> f.complete(board.current().status());
+            case STOPPING -> requests.startAfterStop(f);
             default -> throw new IllegalStateException(state.name());
         }
     }
 
     private void onStopRequest(CompletableFuture<LifecycleStatus> f) {
         if (state == STOPPED) {
-            f.complete(snapshot);
+            f.complete(board.current().status());
             return;
         }
-        stopWaiters.add(f);
+        requests.awaitStop(f);
         if (state == STOPPING) {
             return;
         }
-        cancel(debounceTimer);
-        debounceTimer = null;
-        intent = Intent.NONE;
-        MeshworkException cancelled = new RetryableException(FailureCode.CANCELLED,
-                "gateway " + config.name() + ": cancelled by stop");
-        failAll(intentWaiters, cancelled);
-        failAll(reloadWaiters, cancelled);
-        failAll(startWaiters, new RetryableException(FailureCode.SHUT_DOWN, "gateway " + config.name() + " was stopped"));
+        requests.cancel(new RetryableException(FailureCode.CANCELLED, "gateway " + config.name() + ": cancelled by stop"),
+                new RetryableException(FailureCode.SHUT_DOWN, "gateway " + config.name() + " was stopped"));
         cancelTimers();
-        nextAttemptAt = Optional.empty();
+        board.nextAttemptAt(Optional.empty());
         epoch++;
         transition(STOPPING, "stop requested");
         retire(process);
-        retire(serving); // the old process of a blue/green switch under way
-        serving = null;
+        Slot old = slots.takeServing(); // the old process of a blue/green switch under way
+        retire(old == null ? null : old.process());
         retireDraining();
         long stopEpoch = epoch;
-        previousGone.whenComplete((v, e) -> post(() -> {
+        reaper.allGone().whenComplete((v, e) -> post(() -> {
             if (state == STOPPING && epoch == stopEpoch) {
-                pidFile.delete();
+                adoption.forget();
                 transition(STOPPED, "process group gone");
-                completeAll(stopWaiters);
-                if (!startAfterStop.isEmpty()) {
-                    startWaiters.addAll(startAfterStop);
-                    startAfterStop.clear();
+                requests.completeStops(board.current().status());
+                if (requests.takeStartsAfterStop()) {
                     beginStart("start requested while stopping");
                 }
             }
@@ -323,79 +300,58 @@ public final class GatewaySupervisor implements LifecycleController {
     private void onIntent(Intent wanted, CompletableFuture<LifecycleStatus> f) {
         switch (state) {
             case STOPPED -> onStartRequest(f);
-            case STOPPING -> startAfterStop.add(f);
-            default -> {
-                if (wanted.ordinal() > intent.ordinal()) {
-                    intent = wanted;
-                }
-                intentWaiters.add(f);
-                if (debounceTimer == null) {
-                    long e = epoch;
-                    debounceTimer = executor.schedule(() -> onDebounceElapsed(e), config.debounce().toNanos(),
-                            TimeUnit.NANOSECONDS);
-                }
-            }
+            case STOPPING -> requests.startAfterStop(f);
+            default -> requests.request(wanted, f, tasks, config.debounce(), this::onDebounceElapsed);
         }
     }
 
-    private void onDebounceElapsed(long scheduledIn) {
-        debounceTimer = null;
-        if (intent == Intent.NONE) {
+    private void onDebounceElapsed() {
+        if (!requests.hasPending()) {
             return;
         }
         switch (state) {
-            case STARTING, SWITCHING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(), intent);
+            case STARTING, SWITCHING -> LOG.debug("gateway {}: {} deferred until the start completes", config.name(),
+                    requests.pending());
             case RUNNING, DEGRADED -> applyIntent();
             case BACKOFF, FAILED -> {
                 // The process is down already: an explicit restart means "try now", whatever the
                 // backoff or governor said.
-                Intent i = takeIntent();
+                Intent i = requests.take();
                 cancel(wakeTimer);
-                governor.reset();
-                restarts++;
+                restartPolicy.forgiveGovernor();
+                board.restarted();
                 beginStart(i == Intent.RELOAD ? "reload requested while down" : "restart requested");
             }
             default -> { }
         }
     }
 
-    private Intent takeIntent() {
-        Intent i = intent;
-        intent = Intent.NONE;
-        startWaiters.addAll(intentWaiters);
-        intentWaiters.clear();
-        return i;
-    }
-
     /** Applies the pending intent to a RUNNING or DEGRADED gateway. */
     private void applyIntent() {
-        if (intent == Intent.RESTART || config.reloadSignal().isEmpty()) {
-            Intent i = takeIntent();
+        if (requests.pending() == Intent.RESTART || config.reloadSignal().isEmpty()) {
+            Intent i = requests.take();
             restartNow(i == Intent.RESTART ? "restart requested" : "reload requested; no reload signal configured");
             return;
         }
-        intent = Intent.NONE;
-        reloadWaiters.addAll(intentWaiters);
-        intentWaiters.clear();
+        requests.takeAsReload();
         String sig = config.reloadSignal().get();
         if (!process.signal(sig)) {
-            startWaiters.addAll(reloadWaiters);
-            reloadWaiters.clear();
+            requests.reloadBecomesStart();
             restartNow("reload signal SIG" + sig + " could not be delivered; restarting");
             return;
         }
         LOG.info("gateway {}: sent SIG{} to pid {} to reload", config.name(), sig, process.pid());
         long e = epoch;
-        executor.schedule(() -> verifyReload(e), config.reloadVerify().toNanos(), TimeUnit.NANOSECONDS);
+        tasks.schedule("reload check", () -> verifyReload(e), config.reloadVerify());
     }
 
     private void verifyReload(long e) {
-        if (e != epoch || (state != RUNNING && state != DEGRADED) || reloadWaiters.isEmpty()) {
+        if (e != epoch || (state != RUNNING && state != DEGRADED) || !requests.reloadPending()) {
             return;
         }
         ProbeSpec spec = processConfig.heartbeat().isNone() ? processConfig.readiness() : processConfig.heartbeat();
         if (spec.isNone()) {
-            completeAll(reloadWaiters);
+            requests.completeReloads(board.current().status());
             return;
         }
         runProbe(spec, spec.timeout()).thenAccept(r -> post(() -> {
@@ -404,10 +360,9 @@ public final class GatewaySupervisor implements LifecycleController {
             }
             if (r.ok()) {
                 LOG.info("gateway {}: reloaded in place ({})", config.name(), r.detail());
-                completeAll(reloadWaiters);
+                requests.completeReloads(board.current().status());
             } else {
-                startWaiters.addAll(reloadWaiters);
-                reloadWaiters.clear();
+                requests.reloadBecomesStart();
                 restartNow("unhealthy after reload signal (" + r.detail() + "); restarting");
             }
         }));
@@ -418,8 +373,8 @@ public final class GatewaySupervisor implements LifecycleController {
      * blue/green and the old process alive, RUNNING/DEGRADED → SWITCHING instead.
      */
     private void restartNow(String reason) {
-        restarts++;
-        backoff.reset();
+        board.restarted();
+        restartPolicy.resetBackoff();
         if (config.blueGreen().isPresent() && process != null && !process.exit().isDone()) {
             beginSwitch(reason);
             return;
@@ -434,7 +389,7 @@ public final class GatewaySupervisor implements LifecycleController {
         prepareStart();
         transition(STARTING, reason);
         long e = epoch;
-        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+        reaper.allGone().whenComplete((v, x) -> post(() -> spawnNow(e)));
     }
 
     /**
@@ -443,18 +398,16 @@ public final class GatewaySupervisor implements LifecycleController {
      * the same port), never for the serving one.
      */
     private void beginSwitch(String reason) {
-        switchFrom = state;
-        serving = process;
-        servingConfig = processConfig;
-        servingSpawnedAt = spawnedAt;
+        Slot old = new Slot(process, processConfig, spawnedAt);
+        slots.begin(state, old);
         process = null;
         prepareStart();
         int port = nextPort();
         transition(SWITCHING, reason + "; blue/green: starting the new process on port " + port + " (" + colour(port)
-                + ") while pid " + serving.pid() + " keeps serving port " + servingConfig.port() + " ("
-                + colour(servingConfig.port()) + ")");
+                + ") while pid " + old.process().pid() + " keeps serving port " + old.config().port() + " ("
+                + colour(old.config().port()) + ")");
         long e = epoch;
-        previousGone.whenComplete((v, x) -> post(() -> spawnNow(e)));
+        reaper.allGone().whenComplete((v, x) -> post(() -> spawnNow(e)));
     }
 
     private void prepareStart() {
@@ -462,12 +415,12 @@ public final class GatewaySupervisor implements LifecycleController {
         // next spawn waits until it is gone.
         retireDraining();
         cancelTimers();
-        if (intent != Intent.NONE) {
-            takeIntent(); // this start reads the newest configuration: it satisfies a pending restart or reload
+        if (requests.hasPending()) {
+            requests.take(); // this start reads the newest configuration: it satisfies a pending restart or reload
         }
         epoch++;
-        heartbeatMisses = 0;
-        nextAttemptAt = Optional.empty();
+        heartbeat.resetMisses();
+        board.nextAttemptAt(Optional.empty());
     }
 
     /** STARTING or SWITCHING: a new process is on its way to readiness. */
@@ -480,13 +433,11 @@ public final class GatewaySupervisor implements LifecycleController {
      * serving (or last serving) process does not use.
      */
     private int nextPort() {
-        return config.blueGreen().map(bg -> activePort == config.port() ? bg.alternatePort() : config.port())
-                .orElse(config.port());
+        return slots.nextPort(config);
     }
 
     private String colour(int port) {
-        return port == config.port() ? "blue" : config.blueGreen().filter(bg -> bg.alternatePort() == port).isPresent()
-                ? "green" : "port " + port;
+        return BlueGreenSlots.colour(config, port);
     }
 
     private void spawnNow(long e) {
@@ -495,19 +446,16 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         boolean switching = state == SWITCHING;
         int port = nextPort();
-        Optional<GatewayProcess> adopted = switching ? Optional.empty() : findOwnRunningProcess();
+        Optional<Adoption.Adopted> adopted = switching ? Optional.empty() : adoption.findOwn(config);
         if (adopted.isPresent()) {
-            port = adoptedPort();
-        } else if (port > 0) {
-            Optional<PortHolder> holder = ports.apply(port);
-            if (holder.isPresent()) {
-                String why = "port " + port + " is already held by " + holder.get().describe()
-                        + ", which is not gateway '" + config.name() + "' started by this supervisor; stop it or change '"
-                        + (port == config.port() ? "port" : "restart.alternatePort") + "'";
+            port = adopted.get().port();
+        } else {
+            Optional<String> held = adoption.heldByForeign(config, port);
+            if (held.isPresent()) {
                 if (switching) {
-                    switchFailed(why);
+                    switchFailed(held.get());
                 } else {
-                    failed(FailedCause.PORT_HELD, why);
+                    failed(FailedCause.PORT_HELD, held.get());
                 }
                 return;
             }
@@ -515,8 +463,7 @@ public final class GatewaySupervisor implements LifecycleController {
         SupervisorConfig resolved = config.forPort(port);
         GatewayProcess p;
         if (adopted.isPresent()) {
-            p = adopted.get();
-            LOG.info("gateway {}: adopted running pid {} named by {}", config.name(), p.pid(), pidFile.path());
+            p = adopted.get().process();
         } else {
             try {
                 p = spawner.spawn(resolved, e);
@@ -525,13 +472,13 @@ public final class GatewaySupervisor implements LifecycleController {
                 if (switching) {
                     switchFailed(why);
                 } else {
-                    lastError = Optional.of(why);
+                    board.error(why);
                     scheduleRestart(-1);
                 }
                 return;
             }
             if (!switching) {
-                writePidFile(p.pid(), port); // while switching, the file names the serving process until the new one takes over
+                adoption.record(config, p.pid(), port); // while switching, the file names the serving process until the new one takes over
             }
         }
         process = p;
@@ -540,93 +487,54 @@ public final class GatewaySupervisor implements LifecycleController {
         publish();
         GatewayProcess mine = p;
         p.exit().thenAccept(st -> post(() -> onExit(mine, st)));
-        ProbeSpec readiness = resolved.readiness();
-        if (readiness.isNone()) {
+        ProbeSpec spec = resolved.readiness();
+        if (spec.isNone()) {
             becomeRunning("no readiness probe configured");
             return;
         }
-        readinessDeadline = executor.schedule(() -> {
-            if (e == epoch && starting()) {
-                startFailed("not ready within " + readiness.timeout().toMillis() + " ms (" + readiness.type() + " probe"
-                        + lastError.map(s -> ": " + s).orElse("") + ")");
-            }
-        }, readiness.timeout().toNanos(), TimeUnit.NANOSECONDS);
-        readinessAttempt(e);
-    }
-
-    private void writePidFile(long pid, int port) {
-        try {
-            pidFile.write(pid, config.blueGreen().isPresent() ? port : 0);
-        } catch (IllegalStateException ex) {
-            LOG.warn("gateway {}: {}", config.name(), ex.getMessage());
-        }
-    }
-
-    /** The port our adopted process serves: the one its pid file recorded, if it is one of ours. */
-    private int adoptedPort() {
-        java.util.OptionalInt recorded = pidFile.recordedPort();
-        return config.blueGreen().filter(bg -> recorded.isPresent() && recorded.getAsInt() == bg.alternatePort())
-                .map(bg -> bg.alternatePort()).orElse(config.port());
-    }
-
-    private Optional<GatewayProcess> findOwnRunningProcess() {
-        OptionalLong own = pidFile.liveOwnedPid();
-        if (own.isEmpty()) {
-            return Optional.empty();
-        }
-        int port = adoptedPort();
-        if (port > 0) {
-            Optional<PortHolder> holder = ports.apply(port);
-            if (holder.isPresent() && holder.get().pid().isPresent() && holder.get().pid().getAsLong() != own.getAsLong()) {
-                return Optional.empty(); // our old process lives, but someone else has the port: report that
-            }
-        }
-        return spawner.adopt(config, own.getAsLong());
-    }
-
-    private void readinessAttempt(long e) {
-        ProbeSpec readiness = processConfig.readiness();
-        runProbe(readiness, readiness.timeout()).thenAccept(r -> post(() -> {
-            if (e != epoch || !starting()) {
-                return; // a superseded start: its probe result means nothing now
-            }
-            if (r.ok()) {
-                becomeRunning(r.detail());
-            } else {
-                lastError = Optional.of(r.detail());
-                executor.schedule(() -> {
-                    if (e == epoch && starting()) {
-                        readinessAttempt(e);
+        readiness.begin(spec.timeout(), () -> e == epoch && starting(),
+                () -> runProbe(processConfig.readiness(), processConfig.readiness().timeout()), config::readinessRetry,
+                this::post, new Readiness.Outcome() {
+                    @Override
+                    public void ready(String detail) {
+                        becomeRunning(detail);
                     }
-                }, config.readinessRetry().toNanos(), TimeUnit.NANOSECONDS);
-            }
-        }));
+
+                    @Override
+                    public void notYet(String detail) {
+                        board.error(detail);
+                    }
+
+                    @Override
+                    public void timedOut() {
+                        startFailed("not ready within " + spec.timeout().toMillis() + " ms (" + spec.type() + " probe"
+                                + board.lastError().map(s -> ": " + s).orElse("") + ")");
+                    }
+                });
     }
 
     private void becomeRunning(String detail) {
-        cancel(readinessDeadline);
+        readiness.cancel();
         readyAt = nanoTime.getAsLong();
-        lastError = Optional.empty();
+        board.clearError();
         int port = processConfig.port();
         if (state == SWITCHING) {
             // The new process is ready: it serves from now on; the old one drains, then gets SIGTERM.
-            GatewayProcess old = serving;
-            int oldPort = servingConfig.port();
-            serving = null;
-            activePort = port;
-            switches++;
-            writePidFile(process.pid(), port);
+            Slot served = slots.succeeded(port);
+            GatewayProcess old = served.process();
+            int oldPort = served.config().port();
+            adoption.record(config, process.pid(), port);
             Duration drain = config.blueGreen().map(SupervisorConfig.BlueGreen::drain).orElse(Duration.ZERO);
             transition(RUNNING, "ready on port " + port + " (" + colour(port) + "): " + detail + "; blue/green switch done, pid "
                     + old.pid() + " on port " + oldPort + " gets SIGTERM" + (drain.isZero() ? "" : " in " + drain.toMillis() + " ms"));
-            drain(old, drain);
+            slots.drain(old, drain, this::retire);
         } else {
-            activePort = port;
+            slots.served(port);
             transition(RUNNING, "ready: " + detail);
         }
-        completeAll(startWaiters);
+        requests.completeStarts(board.current().status());
         startHeartbeat();
-        if (intent != Intent.NONE && debounceTimer == null) {
+        if (requests.ready()) {
             applyIntent(); // the intent deferred while STARTING, applied exactly once
         }
     }
@@ -636,7 +544,7 @@ public final class GatewaySupervisor implements LifecycleController {
             switchFailed(reason);
             return;
         }
-        lastError = Optional.of(reason);
+        board.error(reason);
         if (process != null) {
             report(process, "start failed: " + reason);
         } else {
@@ -651,55 +559,35 @@ public final class GatewaySupervisor implements LifecycleController {
      * spawn, its port held); it is stopped and the old one, never touched, keeps serving.
      */
     private void switchFailed(String reason) {
-        cancel(readinessDeadline);
-        failedSwitches++;
-        lastSwitchFailure = Optional.of(reason);
+        readiness.cancel();
+        Slot old = slots.failed(reason);
         GatewayProcess green = process;
         int greenPort = nextPort(); // the active port flips only on success
-        process = serving;
-        processConfig = servingConfig;
-        spawnedAt = servingSpawnedAt;
-        serving = null;
+        process = old.process();
+        processConfig = old.config();
+        spawnedAt = old.spawnedAt();
         String message = "blue/green switch failed: the new process on port " + greenPort + " (" + colour(greenPort) + ") "
                 + reason + "; pid " + process.pid() + " keeps serving port " + processConfig.port() + " ("
-                + colour(processConfig.port()) + "); failed switches: " + failedSwitches;
-        lastError = Optional.of(message);
+                + colour(processConfig.port()) + "); failed switches: " + slots.failedSwitches();
+        board.error(message);
         if (green != null) {
             report(green, message); // one warning with the new process's start-up lines
             retire(green);
         } else {
             LOG.warn("gateway {}: {}", config.name(), message);
         }
-        heartbeatMisses = 0;
-        transition(switchFrom, message);
-        failAll(startWaiters, new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
+        heartbeat.resetMisses();
+        transition(slots.switchFrom(), message);
+        requests.failStarts(new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + message));
         startHeartbeat();
-        if (intent != Intent.NONE && debounceTimer == null) {
+        if (requests.ready()) {
             applyIntent(); // asked for during the switch: applied once, now
         }
     }
 
-    /** After a switch: the old process serves on for the drain time, then is retired. */
-    private void drain(GatewayProcess old, Duration drain) {
-        if (drain.isZero()) {
-            retire(old);
-            return;
-        }
-        draining = old;
-        drainTimer = executor.schedule(() -> {
-            if (draining == old) {
-                draining = null;
-                retire(old);
-            }
-        }, drain.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
     /** Ends the drain now (a stop, or the next switch). */
     private void retireDraining() {
-        cancel(drainTimer);
-        GatewayProcess d = draining;
-        draining = null;
-        retire(d);
+        retire(slots.endDrain());
     }
 
     // ------------------------------------------------------------------ running
@@ -710,53 +598,41 @@ public final class GatewaySupervisor implements LifecycleController {
             return;
         }
         long e = epoch;
-        long period = config.heartbeatInterval().toNanos();
-        heartbeatTimer = executor.scheduleAtFixedRate(() -> heartbeat(e), period, period, TimeUnit.NANOSECONDS);
+        heartbeat.start(config.heartbeatInterval(), () -> e == epoch, () -> state == RUNNING || state == DEGRADED,
+                () -> runProbe(processConfig.heartbeat(), processConfig.heartbeat().timeout()), this::post,
+                this::onHeartbeat);
     }
 
-    private void heartbeat(long e) {
-        if (e != epoch || (state != RUNNING && state != DEGRADED) || heartbeatInFlight) {
+    /** A heartbeat answered while RUNNING or DEGRADED: a hit recovers, a miss degrades, K misses in a row act. */
+    private void onHeartbeat(ProbeResult r) {
+        if (r.ok()) {
+            heartbeat.resetMisses();
+            if (state == DEGRADED) {
+                transition(RUNNING, "heartbeat answered: " + r.detail());
+            }
             return;
         }
-        heartbeatInFlight = true;
-        ProbeSpec hb = processConfig.heartbeat();
-        runProbe(hb, hb.timeout()).thenAccept(r -> post(() -> {
-            if (e != epoch) {
+        int misses = heartbeat.missed();
+        board.error("heartbeat missed " + misses + "/" + config.heartbeatMisses() + ": " + r.detail());
+        if (misses >= config.heartbeatMisses()) {
+            // A miss acts: K in a row and the process is replaced, through the governor.
+            LOG.warn("gateway {}: {}; restarting", config.name(), board.lastError().get());
+            if (config.blueGreen().isPresent() && !process.exit().isDone()
+                    && restartPolicy.tryReplace(nanoTime.getAsLong())) {
+                // Still alive, perhaps still serving some: the new one starts beside it and
+                // replaces it only once ready. No backoff wait: K more misses come first anyway.
+                board.restarted();
+                beginSwitch(board.lastError().get());
                 return;
             }
-            heartbeatInFlight = false;
-            if (state != RUNNING && state != DEGRADED) {
-                return;
-            }
-            if (r.ok()) {
-                heartbeatMisses = 0;
-                if (state == DEGRADED) {
-                    transition(RUNNING, "heartbeat answered: " + r.detail());
-                }
-                return;
-            }
-            heartbeatMisses++;
-            lastError = Optional.of("heartbeat missed " + heartbeatMisses + "/" + config.heartbeatMisses() + ": " + r.detail());
-            if (heartbeatMisses >= config.heartbeatMisses()) {
-                // A miss acts: K in a row and the process is replaced, through the governor.
-                LOG.warn("gateway {}: {}; restarting", config.name(), lastError.get());
-                if (config.blueGreen().isPresent() && !process.exit().isDone()
-                        && governor.tryAcquire(nanoTime.getAsLong())) {
-                    // Still alive, perhaps still serving some: the new one starts beside it and
-                    // replaces it only once ready. No backoff wait: K more misses come first anyway.
-                    restarts++;
-                    beginSwitch(lastError.get());
-                    return;
-                }
-                long up = nanoTime.getAsLong() - readyAt;
-                retire(process);
-                scheduleRestart(up);
-            } else if (state == RUNNING) {
-                transition(DEGRADED, lastError.get());
-            } else {
-                publish();
-            }
-        }));
+            long up = nanoTime.getAsLong() - readyAt;
+            retire(process);
+            scheduleRestart(up);
+        } else if (state == RUNNING) {
+            transition(DEGRADED, board.lastError().get());
+        } else {
+            publish();
+        }
     }
 
     private void onExit(GatewayProcess p, ExitStatus status) {
@@ -764,27 +640,25 @@ public final class GatewaySupervisor implements LifecycleController {
             switchFailed("exited before it was ready: " + status.describe());
             return;
         }
-        if (state == SWITCHING && p == serving) {
+        if (state == SWITCHING && slots.serving() != null && p == slots.serving().process()) {
             // Nothing left to overlap: the switch becomes a plain start of the new process.
-            serving = null;
-            lastExitCode = status.code();
-            lastSignal = status.signal();
-            lastError = Optional.of("the serving process exited during the switch: " + status.describe());
-            report(p, lastError.get());
+            slots.takeServing();
+            board.exited(status);
+            board.error("the serving process exited during the switch: " + status.describe());
+            report(p, board.lastError().get());
             retire(p);
             if (process != null) {
-                writePidFile(process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
+                adoption.record(config, process.pid(), processConfig.port()); // not yet spawned: spawnNow writes it
             }
-            transition(STARTING, lastError.get() + "; the new process on port " + nextPort() + " is still starting");
+            transition(STARTING, board.lastError().get() + "; the new process on port " + nextPort() + " is still starting");
             return;
         }
         if (p != process) {
             return; // a retired or superseded process: its exit was expected
         }
         process = null;
-        pidFile.delete();
-        lastExitCode = status.code();
-        lastSignal = status.signal();
+        adoption.forget();
+        board.exited(status);
         try {
             decideAfterExit(p, status);
         } finally {
@@ -798,21 +672,20 @@ public final class GatewaySupervisor implements LifecycleController {
     private void decideAfterExit(GatewayProcess p, ExitStatus status) {
         switch (state) {
             case STARTING -> {
-                lastError = Optional.of("exited during start: " + status.describe());
-                report(p, lastError.get());
+                board.error("exited during start: " + status.describe());
+                report(p, board.lastError().get());
                 afterExit(status, -1);
             }
             case RUNNING, DEGRADED -> {
-                lastError = Optional.of("exited: " + status.describe());
+                board.error("exited: " + status.describe());
                 report(p, null);
-                LOG.warn("gateway {}: {}", config.name(), lastError.get());
+                LOG.warn("gateway {}: {}", config.name(), board.lastError().get());
                 boolean permanent = status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt());
-                if (!reloadWaiters.isEmpty() && !permanent) {
+                if (requests.reloadPending() && !permanent) {
                     // Our reload signal ended it: the reload falls back to a restart, now, and
                     // the reload completes with it. Not a crash, so neither backoff nor governor.
-                    startWaiters.addAll(reloadWaiters);
-                    reloadWaiters.clear();
-                    restarts++;
+                    requests.reloadBecomesStart();
+                    board.restarted();
                     beginStart("exited after the reload signal (" + status.describe() + "); restarting");
                     return;
                 }
@@ -822,38 +695,13 @@ public final class GatewaySupervisor implements LifecycleController {
         }
     }
 
-    /**
-     * Keeps the process's last lines for the status. The exit can overtake the last lines still
-     * in the pipe, so the lines are taken again once the streams have ended (or after
-     * {@link #DRAIN_WAIT}, as a grandchild may hold the pipes open); the decision does not wait.
-     */
     private void report(GatewayProcess p, String logAs) {
-        reportFrom = p;
-        recentOutput = lastLines(p);
-        boolean[] done = {false};
-        List<ScheduledFuture<?>> timer = new ArrayList<>(1);
-        Runnable refresh = () -> {
-            if (done[0]) {
-                return;
-            }
-            done[0] = true;
-            timer.forEach(t -> t.cancel(false));
-            if (reportFrom == p) {
-                recentOutput = lastLines(p);
-                publish();
-            }
-            if (logAs != null) {
-                LOG.warn("gateway {}: {}{}", config.name(), logAs,
-                        recentOutput.isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", recentOutput));
-            }
-        };
-        timer.add(executor.schedule(refresh, DRAIN_WAIT.toNanos(), TimeUnit.NANOSECONDS));
-        p.drained().thenRun(() -> post(refresh));
+        board.report(p, logAs, config, this::publish);
     }
 
     private void afterExit(ExitStatus status, long upNanos) {
         if (status.code().isPresent() && config.permanentExitCodes().contains(status.code().getAsInt())) {
-            failed(FailedCause.PERMANENT_EXIT, lastError.get() + (status.code().getAsInt() == SupervisorConfig.EX_CONFIG
+            failed(FailedCause.PERMANENT_EXIT, board.lastError().get() + (status.code().getAsInt() == SupervisorConfig.EX_CONFIG
                     ? " (EX_CONFIG)" : "") + ": not restarted until the configuration changes");
             return;
         }
@@ -866,63 +714,59 @@ public final class GatewaySupervisor implements LifecycleController {
     private void scheduleRestart(long upNanos) {
         cancelTimers();
         long now = nanoTime.getAsLong();
-        if (!governor.tryAcquire(now)) {
-            failed(FailedCause.GOVERNOR, "more than " + governor.max() + " restarts within "
-                    + governor.window().toSeconds() + " s (last: " + lastError.orElse("?") + ")");
+        Optional<Duration> after = restartPolicy.afterFailure(now, upNanos);
+        if (after.isEmpty()) {
+            failed(FailedCause.GOVERNOR, restartPolicy.governorOpen() + " (last: " + board.lastError().orElse("?") + ")");
             return;
         }
-        Duration delay = backoff.next(upNanos);
-        nextAttemptAt = Optional.of(clock.instant().plus(delay));
-        transition(BACKOFF, lastError.orElse("failed") + "; restarting in " + delay.toMillis() + " ms");
-        failAll(startWaiters, new RetryableException(FailureCode.INTERNAL,
-                "gateway " + config.name() + ": " + lastError.orElse("start failed") + " (will retry)"));
+        Duration delay = after.get();
+        board.nextAttemptAt(Optional.of(clock.instant().plus(delay)));
+        transition(BACKOFF, board.lastError().orElse("failed") + "; restarting in " + delay.toMillis() + " ms");
+        requests.failStarts(new RetryableException(FailureCode.INTERNAL,
+                "gateway " + config.name() + ": " + board.lastError().orElse("start failed") + " (will retry)"));
         long e = epoch;
-        wakeTimer = executor.schedule(() -> {
+        wakeTimer = tasks.schedule("backoff timer", () -> {
             if (e == epoch && state == BACKOFF) {
-                restarts++;
+                board.restarted();
                 beginStart("backoff of " + delay.toMillis() + " ms elapsed");
             }
-        }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        }, delay);
     }
 
     private void failed(FailedCause cause, String reason) {
         cancelTimers();
         failedCause = cause;
-        lastError = Optional.of(reason);
+        board.error(reason);
         if (cause == FailedCause.PERMANENT_EXIT) {
-            nextAttemptAt = Optional.empty();
+            board.nextAttemptAt(Optional.empty());
         } else {
             Duration slow = config.slowRetry();
-            nextAttemptAt = Optional.of(clock.instant().plus(slow));
+            board.nextAttemptAt(Optional.of(clock.instant().plus(slow)));
             long e = epoch;
-            wakeTimer = executor.schedule(() -> {
+            wakeTimer = tasks.schedule("slow retry", () -> {
                 if (e == epoch && state == FAILED) {
-                    governor.reset();
-                    backoff.reset();
-                    restarts++;
+                    restartPolicy.forgiveGovernor();
+                    restartPolicy.resetBackoff();
+                    board.restarted();
                     beginStart("slow retry after " + slow.toSeconds() + " s in FAILED");
                 }
-            }, slow.toNanos(), TimeUnit.NANOSECONDS);
+            }, slow);
         }
         LOG.error("gateway {}: FAILED: {}{}", config.name(), reason,
-                nextAttemptAt.map(t -> "; next attempt at " + t).orElse(""));
+                board.nextAttemptAt().map(t -> "; next attempt at " + t).orElse(""));
         transition(FAILED, reason);
         MeshworkException ex = cause == FailedCause.GOVERNOR
                 ? new RetryableException(FailureCode.INTERNAL, "gateway " + config.name() + ": " + reason)
                 : new PermanentException(cause == FailedCause.PERMANENT_EXIT ? FailureCode.MALFORMED_URL
                         : FailureCode.ILLEGAL_STATE, "gateway " + config.name() + ": " + reason);
-        failAll(startWaiters, ex);
-        failAll(intentWaiters, ex);
-        intent = Intent.NONE;
-        cancel(debounceTimer);
-        debounceTimer = null;
+        requests.fail(ex);
     }
 
     // ------------------------------------------------------------------ ending processes
 
     /**
-     * Ends a process and its whole group: SIGTERM, then SIGKILL after the grace period; the
-     * next spawn waits until the group is gone, so two generations never hold the port at once.
+     * Ends a process and its whole group ({@link Reaper}); the next spawn waits until the group
+     * is gone, so two generations never hold the port at once.
      */
     private void retire(GatewayProcess p) {
         if (p == null) {
@@ -930,113 +774,14 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         if (p == process) {
             process = null;
-            pidFile.delete();
+            adoption.forget();
         }
-        cancel(heartbeatTimer);
-        heartbeatInFlight = false;
-        if (p.exit().isDone() && !p.anyAlive()) {
-            return;
-        }
-        CompletableFuture<Void> gone = new CompletableFuture<>();
-        p.terminate();
-        // Watch closely rather than wait for the exit alone: the leader may be gone already while
-        // its children take a moment to die of the SIGTERM, and the next spawn waits on this.
-        long killAt = nanoTime.getAsLong() + config.stopGrace().toNanos();
-        watchGone(p, gone, killAt, FIRST_GONE_POLL_NANOS);
-        p.exit().thenAccept(st -> post(() -> {
-            if (!gone.isDone() && !p.anyAlive()) {
-                gone.complete(null);
-            }
-        }));
-        previousGone = CompletableFuture.allOf(previousGone, gone);
+        heartbeat.stop();
+        reaper.retire(p, config.stopGrace());
     }
-
-    /** Until the grace ends: checks the group is gone, polling from 2 ms up to 100 ms; then SIGKILL. */
-    private void watchGone(GatewayProcess p, CompletableFuture<Void> gone, long killAt, long pollNanos) {
-        if (gone.isDone()) {
-            return;
-        }
-        if (!p.anyAlive()) {
-            gone.complete(null);
-            return;
-        }
-        long now = nanoTime.getAsLong();
-        if (now - killAt >= 0) {
-            LOG.warn("gateway {}: pid {} group still alive {} ms after SIGTERM; sending SIGKILL", config.name(), p.pid(),
-                    config.stopGrace().toMillis());
-            p.kill();
-            pollGone(p, gone, now + GONE_GIVE_UP.toNanos());
-            return;
-        }
-        long next = Math.min(pollNanos, killAt - now);
-        executor.schedule(() -> watchGone(p, gone, killAt, Math.min(pollNanos * 2, MAX_GONE_POLL_NANOS)), next,
-                TimeUnit.NANOSECONDS);
-    }
-
-    private void pollGone(GatewayProcess p, CompletableFuture<Void> gone, long giveUpAt) {
-        if (gone.isDone()) {
-            return;
-        }
-        if (!p.anyAlive()) {
-            gone.complete(null);
-        } else if (nanoTime.getAsLong() - giveUpAt > 0) {
-            LOG.error("gateway {}: processes of group {} survive SIGKILL (uninterruptible?); going on", config.name(), p.pid());
-            gone.complete(null);
-        } else {
-            p.kill();
-            executor.schedule(() -> pollGone(p, gone, giveUpAt), GONE_POLL.toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    // ------------------------------------------------------------------ probes
 
     private CompletableFuture<ProbeResult> runProbe(ProbeSpec spec, Duration timeout) {
-        Optional<Probe> probe = probes.apply(spec.type());
-        if (probe.isEmpty()) {
-            return CompletableFuture.completedFuture(ProbeResult.failed("no probe of type '" + spec.type() + "' is registered"));
-        }
-        GatewayProcess p = process;
-        Map<String, String> params = spec.parameters();
-        int port = processConfig.port();
-        if (port > 0 && !params.containsKey("port")) {
-            params = new java.util.HashMap<>(params);
-            params.put("port", Integer.toString(port));
-            params = Map.copyOf(params);
-        }
-        ProbeContext ctx = new Context(config.name(), params, timeout,
-                p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()), p);
-        CompletableFuture<ProbeResult> out = new CompletableFuture<>();
-        ScheduledFuture<?> timer = executor.schedule(
-                () -> out.complete(ProbeResult.failed(spec.type() + " probe timed out after " + timeout.toMillis() + " ms")),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
-        try {
-            probe.get().probe(ctx).whenComplete((r, ex) -> {
-                timer.cancel(false);
-                if (ex != null) {
-                    out.complete(ProbeResult.failed(spec.type() + " probe failed: " + ex));
-                } else {
-                    out.complete(r == null ? ProbeResult.failed(spec.type() + " probe returned nothing") : r);
-                }
-            });
-        } catch (RuntimeException ex) {
-            timer.cancel(false);
-            out.complete(ProbeResult.failed(spec.type() + " probe threw " + ex));
-        }
-        return out;
-    }
-
-    private record Context(String gateway, Map<String, String> parameters, Duration timeout, OptionalLong pid,
-            GatewayProcess process) implements ProbeContext {
-        @Override
-        public List<String> outputSinceSpawn() {
-            return process == null ? List.of() : process.output();
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<String> awaitLine(java.util.regex.Pattern pattern) {
-            return process == null ? CompletableFuture.failedFuture(new IllegalStateException("no process"))
-                    : process.awaitLine(pattern);
-        }
+        return probeRunner.run(spec, timeout, process, processConfig.port());
     }
 
     // ------------------------------------------------------------------ plumbing
@@ -1053,42 +798,30 @@ public final class GatewaySupervisor implements LifecycleController {
         }
         publish();
         LOG.info("gateway {}: {} → {} (epoch {}): {}", config.name(), from, to, epoch, reason);
+        LifecycleEvent event = new LifecycleEvent(config.name(), from, to, epoch, since, reason);
         try {
-            events.accept(new LifecycleEvent(config.name(), from, to, epoch, since, reason));
-        } catch (RuntimeException ex) {
-            LOG.warn("gateway {}: a lifecycle listener failed", config.name(), ex);
+            events.accept(event);
+        } catch (Throwable t) { // NoClassDefFoundError from a listener's bundle updated under us, too
+            tasks.listenerFailed(event, t);
+            publish();
         }
     }
 
     private void publish() {
-        boolean switching = state == SWITCHING && serving != null;
-        GatewayProcess p = switching ? serving : process; // while switching, the old process is the one serving
-        long at = switching ? servingSpawnedAt : spawnedAt;
+        Slot old = slots.serving();
+        boolean switching = state == SWITCHING && old != null;
+        GatewayProcess p = switching ? old.process() : process; // while switching, the old process is the one serving
+        long at = switching ? old.spawnedAt() : spawnedAt;
         long now = nanoTime.getAsLong();
-        boolean up = p != null && (state == RUNNING || state == DEGRADED || state == STARTING || state == SWITCHING);
-        snapshotSpawnedAt = at;
-        Optional<BlueGreenStatus> bg = config.blueGreen().map(b -> {
-            int active = activePort == b.alternatePort() ? b.alternatePort() : config.port();
-            OptionalLong candidate = switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty();
-            return new BlueGreenStatus(colour(active), active, active == config.port() ? b.alternatePort() : config.port(),
-                    candidate, switches, failedSwitches, lastSwitchFailure);
-        });
-        snapshot = new LifecycleStatus(config.name(), state, epoch, p == null ? OptionalLong.empty() : OptionalLong.of(p.pid()),
-                up ? Optional.of(Duration.ofNanos(now - at)) : Optional.empty(), restarts, lastExitCode, lastSignal,
-                lastError, recentOutput, nextAttemptAt, since, bg);
-    }
-
-    private List<String> lastLines(GatewayProcess p) {
-        List<String> all = p.output();
-        int n = config.output().startupLines();
-        return List.copyOf(all.subList(Math.max(0, all.size() - n), all.size()));
+        Optional<BlueGreenStatus> bg = slots.status(config,
+                switching && process != null ? OptionalLong.of(process.pid()) : OptionalLong.empty());
+        board.publish(config, state, epoch, since, p, at, bg, now);
     }
 
     private void cancelTimers() {
         cancel(wakeTimer);
-        cancel(readinessDeadline);
-        cancel(heartbeatTimer);
-        heartbeatInFlight = false;
+        readiness.cancel();
+        heartbeat.stop();
     }
 
     private static void cancel(ScheduledFuture<?> f) {
@@ -1097,32 +830,8 @@ public final class GatewaySupervisor implements LifecycleController {
         }
     }
 
-    private void completeAll(List<CompletableFuture<LifecycleStatus>> waiters) {
-        List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
-        waiters.clear();
-        LifecycleStatus s = snapshot;
-        copy.forEach(f -> f.complete(s));
-    }
-
-    private static void failAll(List<CompletableFuture<LifecycleStatus>> waiters, Throwable t) {
-        List<CompletableFuture<LifecycleStatus>> copy = new ArrayList<>(waiters);
-        waiters.clear();
-        copy.forEach(f -> f.completeExceptionally(t));
-    }
-
     private void post(Runnable r) {
-        try {
-            executor.execute(() -> {
-                try {
-                    r.run();
-                } catch (RuntimeException ex) {
-                    LOG.error("gateway {}: supervisor task failed", config.name(), ex);
-                    publish();
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException ex) {
-            LOG.debug("gateway {}: supervisor shut down; dropping a late callback", config.name());
-        }
+        tasks.execute("callback", r);
     }
 
     /** Current state, for tests on the executor thread. */
