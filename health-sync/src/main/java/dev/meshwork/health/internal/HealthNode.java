@@ -7,11 +7,8 @@ import dev.meshwork.api.health.HealthView;
 import dev.meshwork.api.health.NodeStatus;
 import dev.meshwork.api.health.Observation;
 import dev.meshwork.api.lifecycle.LifecycleEvent;
-import dev.meshwork.api.router.ChannelInfo;
 import dev.meshwork.api.router.InboundMessage;
 import dev.meshwork.api.router.PeerEvent;
-import dev.meshwork.api.router.PeerInfo;
-import dev.meshwork.api.router.Route;
 import dev.meshwork.api.router.Router;
 import dev.meshwork.api.router.SendOptions;
 import dev.meshwork.health.internal.crdt.HealthDocument;
@@ -25,7 +22,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,13 +61,15 @@ public final class HealthNode implements HealthView {
     private final Duration rttInterval;
     private final Consumer<List<HealthEvent>> changes;
     private final HealthDocument doc = new HealthDocument();
-    private final Map<NodeId, Long> lastRttMillis = new HashMap<>();
     private final AtomicLong sendFailures = new AtomicLong();
     private final AtomicLong persistFailures = new AtomicLong();
     private SyncEngine engine;
     private NodeId self;
     private ScheduledFuture<?> persistTimer;
     private ScheduledFuture<?> rttTimer;
+    private ScheduledFuture<?> reconcileTimer;
+    private int reconcileRetries;
+    private PeerTracker peers;
     private volatile Optional<String> lastPersistError = Optional.empty();
     /** Set by {@link #stop}: events racing with the unregistration of the whiteboard services are ignored. */
     private volatile boolean stopped;
@@ -131,17 +129,29 @@ public final class HealthNode implements HealthView {
                     }
                 }, intact ? SyncEngine.Start.STATE_INTACT : SyncEngine.Start.STATE_LOST);
         engine.start();
+        peers = new PeerTracker(router, engine);
         engine.record(HealthEventType.NODE_STARTED, Optional.empty(), Map.of("incarnation", UUID.randomUUID().toString()));
-        for (PeerInfo p : router.peers()) {
-            if (p.route().kind() != Route.Kind.UNREACHABLE) {
-                recordReach(p);
-            }
-            if (p.route().kind() == Route.Kind.DIRECT) {
-                engine.linkUp(p.node());
-            }
-        }
+        // The peer listener is registered only after this start returns: look at the router now,
+        // again a moment later (what came up in between was announced to nobody), and then every
+        // anti-entropy interval; while the router cannot answer, at the catch-up backoff.
+        peers.reconcile();
+        scheduleReconcile(config.catchUpBackoff().base());
         long rtt = rttInterval.toNanos();
-        rttTimer = executor.scheduleWithFixedDelay(this::recordRttSummaries, rtt, rtt, TimeUnit.NANOSECONDS);
+        rttTimer = executor.scheduleWithFixedDelay(peers::recordRttSummaries, rtt, rtt, TimeUnit.NANOSECONDS);
+    }
+
+    private void scheduleReconcile(Duration delay) {
+        reconcileTimer = executor.schedule(() -> {
+            if (stopped) {
+                return;
+            }
+            if (peers.reconcile()) {
+                reconcileRetries = 0;
+                scheduleReconcile(config.antiEntropyInterval());
+            } else {
+                scheduleReconcile(config.catchUpBackoff().delay(++reconcileRetries, 0.5));
+            }
+        }, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Records the orderly stop, pushes it to the neighbours and persists. */
@@ -149,6 +159,9 @@ public final class HealthNode implements HealthView {
         stopped = true;
         if (rttTimer != null) {
             rttTimer.cancel(false);
+        }
+        if (reconcileTimer != null) {
+            reconcileTimer.cancel(false);
         }
         engine.record(HealthEventType.NODE_STOPPED, Optional.empty(), Map.of());
         engine.stop();
@@ -168,7 +181,10 @@ public final class HealthNode implements HealthView {
         if (message.relayedBy().isPresent()) {
             return; // sync is hop by hop between direct neighbours; a relayed one is stale routing
         }
-        onExecutor(() -> engine.onMessage(message.source(), message.payload()));
+        onExecutor(() -> {
+            peers.adopt(message.source()); // a direct link that came up unannounced
+            engine.onMessage(message.source(), message.payload());
+        });
     }
 
     /** For the LifecycleListener whiteboard: records a supervised gateway's new state. */
@@ -199,59 +215,7 @@ public final class HealthNode implements HealthView {
     }
 
     void handlePeerEvent(PeerEvent event) {
-        PeerInfo p = event.peer();
-        switch (event.type()) {
-            case PEER_UP, ROUTE_CHANGED -> recordReach(p);
-            // (a PEER_UP of a neighbour already linked is handled below: it is asked at once)
-            case PEER_DOWN -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of("detail", event.detail()));
-            case ACTIVE_CHANNEL_CHANGED -> engine.record(HealthEventType.ACTIVE_CHANNEL_CHANGED, Optional.of(p.node()),
-                    Map.of("to", p.activeChannel().map(c -> c.uri().toString()).orElse(""), "detail", event.detail()));
-            case PEER_RESTARTED -> {
-                engine.linkDown(p.node()); // its sync session starts over
-                recordReach(p);
-            }
-            default -> {
-                // channel up/down and refusals are the router's business; the link events above
-                // already say what they mean for reachability
-            }
-        }
-        boolean direct = p.route().kind() == Route.Kind.DIRECT && event.type() != PeerEvent.Type.PEER_DOWN;
-        boolean linked = engine.neighbours().contains(p.node());
-        if (direct && !linked) {
-            engine.linkUp(p.node());
-        } else if (direct && event.type() == PeerEvent.Type.PEER_UP) {
-            engine.catchUp(p.node()); // up again: it may have missed what we sent, or be a new process
-        } else if (!direct && linked) {
-            engine.linkDown(p.node());
-        }
-    }
-
-    private void recordReach(PeerInfo p) {
-        Route r = p.route();
-        switch (r.kind()) {
-            case DIRECT -> engine.record(HealthEventType.PEER_UP, Optional.of(p.node()),
-                    Map.of("route", "direct", "channel", r.channel().map(Object::toString).orElse("")));
-            case RELAY -> engine.record(HealthEventType.PEER_UP, Optional.of(p.node()),
-                    Map.of("route", "relay", "via", r.via().map(NodeId::value).orElse("")));
-            case UNREACHABLE -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of());
-        }
-    }
-
-    /** Records the RTT of each direct peer's active channel when it moved by 20 % or more. */
-    void recordRttSummaries() {
-        for (PeerInfo p : router.peers()) {
-            Optional<ChannelInfo> active = p.activeChannel();
-            if (p.route().kind() != Route.Kind.DIRECT || active.isEmpty() || active.get().rtt().isEmpty()) {
-                continue;
-            }
-            long ms = active.get().rtt().get().toMillis();
-            Long last = lastRttMillis.get(p.node());
-            if (last == null || Math.abs(ms - last) * 5 >= Math.max(1, last)) {
-                lastRttMillis.put(p.node(), ms);
-                engine.record(HealthEventType.RTT_SUMMARY, Optional.of(p.node()),
-                        Map.of("p50_ms", Long.toString(ms), "channel", active.get().uri().toString()));
-            }
-        }
+        peers.onPeerEvent(event);
     }
 
     private void send(NodeId neighbour, byte[] payload) {
@@ -300,6 +264,7 @@ public final class HealthNode implements HealthView {
         Map<String, Long> c = new LinkedHashMap<>(engine.counters());
         c.put("send.failures", sendFailures.get());
         c.put("persist.failures", persistFailures.get());
+        peers.counters(c);
         return c;
     }
 
