@@ -18,6 +18,7 @@ import dev.meshwork.health.internal.crdt.Summary;
 import dev.meshwork.health.internal.sync.OwnLogState;
 import dev.meshwork.health.internal.sync.SyncConfig;
 import dev.meshwork.health.internal.sync.SyncEngine;
+import dev.meshwork.health.internal.sync.TaskGuard;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -57,6 +57,7 @@ public final class HealthNode implements HealthView {
     private final SyncConfig config;
     private final InstantSource wallClock;
     private final ScheduledExecutorService executor;
+    private final TaskGuard tasks;
     private final Duration persistDelay;
     private final Duration rttInterval;
     private final Consumer<List<HealthEvent>> changes;
@@ -96,6 +97,7 @@ public final class HealthNode implements HealthView {
         this.config = config;
         this.wallClock = wallClock;
         this.executor = executor;
+        this.tasks = new TaskGuard(executor);
         this.persistDelay = persistDelay;
         this.rttInterval = rttInterval;
         this.changes = changes;
@@ -136,12 +138,11 @@ public final class HealthNode implements HealthView {
         // anti-entropy interval; while the router cannot answer, at the catch-up backoff.
         peers.reconcile();
         scheduleReconcile(config.catchUpBackoff().base());
-        long rtt = rttInterval.toNanos();
-        rttTimer = executor.scheduleWithFixedDelay(peers::recordRttSummaries, rtt, rtt, TimeUnit.NANOSECONDS);
+        rttTimer = tasks.scheduleWithFixedDelay("rtt summaries", peers::recordRttSummaries, rttInterval, rttInterval);
     }
 
     private void scheduleReconcile(Duration delay) {
-        reconcileTimer = executor.schedule(() -> {
+        reconcileTimer = tasks.schedule("peer reconciliation", () -> {
             if (stopped) {
                 return;
             }
@@ -151,7 +152,7 @@ public final class HealthNode implements HealthView {
             } else {
                 scheduleReconcile(config.catchUpBackoff().delay(++reconcileRetries, 0.5));
             }
-        }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        }, delay);
     }
 
     /** Records the orderly stop, pushes it to the neighbours and persists. */
@@ -173,7 +174,7 @@ public final class HealthNode implements HealthView {
 
     /** For the PeerListener whiteboard: hands the event to the executor. */
     public void onPeerEvent(PeerEvent event) {
-        onExecutor(() -> handlePeerEvent(event));
+        onExecutor("peer event", () -> handlePeerEvent(event));
     }
 
     /** For the MessageHandler whiteboard: hands the message to the executor. */
@@ -181,7 +182,7 @@ public final class HealthNode implements HealthView {
         if (message.relayedBy().isPresent()) {
             return; // sync is hop by hop between direct neighbours; a relayed one is stale routing
         }
-        onExecutor(() -> {
+        onExecutor("sync message", () -> {
             peers.adopt(message.source()); // a direct link that came up unannounced
             engine.onMessage(message.source(), message.payload());
         });
@@ -189,7 +190,7 @@ public final class HealthNode implements HealthView {
 
     /** For the LifecycleListener whiteboard: records a supervised gateway's new state. */
     public void onLifecycleEvent(LifecycleEvent event) {
-        onExecutor(() -> engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
+        onExecutor("lifecycle event", () -> engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
                 "state", event.to().name(), "epoch", Long.toString(event.epoch()), "reason", event.reason())));
     }
 
@@ -199,12 +200,12 @@ public final class HealthNode implements HealthView {
      * owner shut the executor down; it is dropped, not thrown back at the Router as a
      * {@link RejectedExecutionException}.
      */
-    private void onExecutor(Runnable work) {
+    private void onExecutor(String what, Runnable work) {
         if (stopped) {
             return;
         }
         try {
-            executor.execute(() -> {
+            tasks.execute(what, () -> {
                 if (!stopped) {
                     work.run();
                 }
@@ -224,7 +225,7 @@ public final class HealthNode implements HealthView {
                 // The catch-up repeats it at a short backoff; one debug line, a counter.
                 sendFailures.incrementAndGet();
                 LOG.debug("health sync to {} not sent: {}", neighbour, failure.toString());
-                onExecutor(() -> engine.sendFailed(neighbour));
+                onExecutor("send failure", () -> engine.sendFailed(neighbour));
             }
         });
     }
@@ -240,7 +241,7 @@ public final class HealthNode implements HealthView {
 
     private void schedulePersist() {
         if (persistTimer == null || persistTimer.isDone()) {
-            persistTimer = executor.schedule(this::persistNow, persistDelay.toNanos(), TimeUnit.NANOSECONDS);
+            persistTimer = tasks.schedule("persist", this::persistNow, persistDelay);
         }
     }
 
@@ -264,6 +265,7 @@ public final class HealthNode implements HealthView {
         Map<String, Long> c = new LinkedHashMap<>(engine.counters());
         c.put("send.failures", sendFailures.get());
         c.put("persist.failures", persistFailures.get());
+        c.merge("tasks.failed", tasks.failures(), Long::sum);
         peers.counters(c);
         return c;
     }

@@ -5,6 +5,7 @@ import dev.meshwork.api.health.HealthEvent;
 import dev.meshwork.api.health.HealthEventType;
 import dev.meshwork.health.internal.crdt.Fragment;
 import dev.meshwork.health.internal.crdt.HealthDocument;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
@@ -126,7 +127,7 @@ public final class SyncEngine {
     private final HealthDocument doc;
     private final Port port;
     private final InstantSource wallClock;
-    private final ScheduledExecutorService scheduler;
+    private final TaskGuard tasks;
     private final SyncConfig config;
     private final long session;
     private final ChangeListener listener;
@@ -186,7 +187,7 @@ public final class SyncEngine {
         this.doc = doc;
         this.port = port;
         this.wallClock = wallClock;
-        this.scheduler = scheduler;
+        this.tasks = new TaskGuard(scheduler);
         this.config = config;
         this.session = session == 0 ? 1 : session;
         this.listener = listener;
@@ -208,10 +209,10 @@ public final class SyncEngine {
         if (ownLog == OwnLogState.REJOINING) {
             scheduleRejoinTimeout();
         }
-        long ae = config.antiEntropyInterval().toNanos();
-        periodic.add(scheduler.scheduleWithFixedDelay(this::antiEntropy, ae, ae, TimeUnit.NANOSECONDS));
-        long ci = config.compactionInterval().toNanos();
-        periodic.add(scheduler.scheduleWithFixedDelay(this::compact, ci, ci, TimeUnit.NANOSECONDS));
+        Duration ae = config.antiEntropyInterval();
+        periodic.add(tasks.scheduleWithFixedDelay("anti-entropy", this::antiEntropy, ae, ae));
+        Duration ci = config.compactionInterval();
+        periodic.add(tasks.scheduleWithFixedDelay("compaction", this::compact, ci, ci));
     }
 
     /** Cancels the timers; a pending push is sent now. */
@@ -250,6 +251,7 @@ public final class SyncEngine {
     public Map<String, Long> counters() {
         Map<String, Long> copy = new LinkedHashMap<>();
         counters.forEach((k, v) -> copy.put(k, v.get()));
+        copy.put("tasks.failed", tasks.failures());
         return copy;
     }
 
@@ -350,15 +352,15 @@ public final class SyncEngine {
 
     private void scheduleCatchUp(NodeId node, Neighbour n) {
         cancelCatchUp(n);
-        java.time.Duration d = config.catchUpBackoff().delay(n.catchUpRetries, random.nextDouble());
-        n.catchUpTimer = scheduler.schedule(() -> {
+        Duration d = config.catchUpBackoff().delay(n.catchUpRetries, random.nextDouble());
+        n.catchUpTimer = tasks.schedule("catch-up", () -> {
             n.catchUpTimer = null;
             if (neighbours.get(node) == n && !n.heard) {
                 n.catchUpRetries++;
                 count("catchup.retries");
                 catchUp(node, n);
             }
-        }, d.toNanos(), TimeUnit.NANOSECONDS);
+        }, d);
     }
 
     private static void cancelCatchUp(Neighbour n) {
@@ -521,12 +523,12 @@ public final class SyncEngine {
         schedulePush(config.pushWindow());
     }
 
-    private void schedulePush(java.time.Duration window) {
+    private void schedulePush(Duration window) {
         if (pushTimer == null) {
-            pushTimer = scheduler.schedule(() -> {
+            pushTimer = tasks.schedule("push", () -> {
                 pushTimer = null;
                 flushPush();
-            }, window.toNanos(), TimeUnit.NANOSECONDS);
+            }, window);
         }
     }
 
@@ -644,7 +646,7 @@ public final class SyncEngine {
      * {@link OwnLogState} for what such a reuse costs and how it is detected).
      */
     private void scheduleRejoinTimeout() {
-        rejoinTimer = scheduler.schedule(() -> {
+        rejoinTimer = tasks.schedule("rejoin timeout", () -> {
             if (ownLog != OwnLogState.REJOINING) {
                 return;
             }
@@ -654,7 +656,7 @@ public final class SyncEngine {
                         + "numbering own events anyway", silent, config.rejoinTimeout());
             }
             finishRejoin();
-        }, config.rejoinTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }, config.rejoinTimeout());
     }
 
     private void finishRejoin() {
