@@ -71,7 +71,11 @@ public final class HealthNode implements HealthView {
     private ScheduledFuture<?> reconcileTimer;
     private int reconcileRetries;
     private PeerTracker peers;
-    private volatile Optional<String> lastPersistError = Optional.empty();
+    private Optional<String> lastPersistError = Optional.empty();
+    /** What every other thread reads; replaced by the health thread after each of its tasks. */
+    private volatile HealthSnapshot published = HealthSnapshot.EMPTY;
+    private long publishedMark = -1;
+    private List<HealthEvent> publishedProvisional = List.of();
     /** Set by {@link #stop}: events racing with the unregistration of the whiteboard services are ignored. */
     private volatile boolean stopped;
     private boolean startedWithState;
@@ -97,7 +101,7 @@ public final class HealthNode implements HealthView {
         this.config = config;
         this.wallClock = wallClock;
         this.executor = executor;
-        this.tasks = new TaskGuard(executor);
+        this.tasks = new TaskGuard(executor, this::publish);
         this.persistDelay = persistDelay;
         this.rttInterval = rttInterval;
         this.changes = changes;
@@ -124,7 +128,7 @@ public final class HealthNode implements HealthView {
             LOG.warn("health state {} was written by {}, not {}: this node's own log is treated as lost",
                     store.file(), loaded.get().node().map(NodeId::value).orElse("an unknown node"), self);
         }
-        engine = new SyncEngine(self, doc, this::send, wallClock, executor, config,
+        engine = new SyncEngine(self, doc, this::send, wallClock, tasks, config,
                 sessions.getAsLong(), this::onNewEvents, seq -> {
                     if (!persistNow()) {
                         throw new IllegalStateException("health state not persisted: " + lastPersistError.orElse("?"));
@@ -138,6 +142,7 @@ public final class HealthNode implements HealthView {
         // anti-entropy interval; while the router cannot answer, at the catch-up backoff.
         peers.reconcile();
         scheduleReconcile(config.catchUpBackoff().base());
+        publish();
         rttTimer = tasks.scheduleWithFixedDelay("rtt summaries", peers::recordRttSummaries, rttInterval, rttInterval);
     }
 
@@ -170,6 +175,7 @@ public final class HealthNode implements HealthView {
             persistTimer.cancel(false);
         }
         persistNow();
+        publish();
     }
 
     /** For the PeerListener whiteboard: hands the event to the executor. */
@@ -260,26 +266,50 @@ public final class HealthNode implements HealthView {
         }
     }
 
-    /** Counters of the sync engine and this node, by name. */
-    public Map<String, Long> counters() {
+    /**
+     * Publishes the snapshot every other thread reads. Runs on the health thread, at the end of
+     * the start, the stop and every task; the document's part is rebuilt only when it changed.
+     */
+    void publish() {
+        if (engine == null) {
+            return;
+        }
+        long mark = doc.changeMark();
+        List<HealthEvent> provisional = engine.provisionalOwn();
+        HealthQueries queries = published.queries();
+        if (mark != publishedMark || provisional != publishedProvisional) {
+            queries = queries(provisional);
+            publishedMark = mark;
+            publishedProvisional = provisional;
+        }
         Map<String, Long> c = new LinkedHashMap<>(engine.counters());
         c.put("send.failures", sendFailures.get());
         c.put("persist.failures", persistFailures.get());
-        c.merge("tasks.failed", tasks.failures(), Long::sum);
         peers.counters(c);
-        return c;
+        published = new HealthSnapshot(queries, doc.versionVector(), c, engine.ownLogState(), engine.neighbours(),
+                startedWithState, lastPersistError);
+    }
+
+    /** The latest published snapshot (any thread). */
+    public HealthSnapshot snapshot() {
+        return published;
+    }
+
+    /** Counters of the sync engine and this node, by name, as last published. */
+    public Map<String, Long> counters() {
+        return published.counters();
     }
 
     public OwnLogState ownLogState() {
-        return engine.ownLogState();
+        return published.ownLog();
     }
 
     public List<NodeId> syncNeighbours() {
-        return engine.neighbours();
+        return published.neighbours();
     }
 
     public Optional<String> lastPersistError() {
-        return lastPersistError;
+        return published.lastPersistError();
     }
 
     HealthDocument document() {
@@ -288,15 +318,14 @@ public final class HealthNode implements HealthView {
 
     /** Whether this start found its own state file (so it numbered its events without waiting). */
     public boolean startedWithState() {
-        return startedWithState;
+        return published.startedWithState();
     }
 
     /**
      * The document, plus this node's own observations still held back by a rejoin: a restarted
      * node shows its own links at once, before it may number them.
      */
-    private HealthQueries queries() {
-        List<HealthEvent> provisional = engine == null ? List.of() : engine.provisionalOwn();
+    private HealthQueries queries(List<HealthEvent> provisional) {
         Map<NodeId, OriginSnapshot> snapshot = doc.snapshot();
         if (!provisional.isEmpty()) {
             Map<NodeId, OriginSnapshot> overlaid = new java.util.TreeMap<>(snapshot);
@@ -307,9 +336,13 @@ public final class HealthNode implements HealthView {
                 events.add(new HealthEvent(self, ++next, e.at(), e.type(), e.subject(), e.attributes()));
             }
             overlaid.put(self, new OriginSnapshot(self, own == null ? Summary.EMPTY : own.summary(), events));
-            snapshot = overlaid;
+            snapshot = java.util.Collections.unmodifiableMap(overlaid);
         }
         return new HealthQueries(snapshot);
+    }
+
+    private HealthQueries queries() {
+        return published.queries();
     }
 
     @Override
@@ -339,6 +372,6 @@ public final class HealthNode implements HealthView {
 
     @Override
     public Map<NodeId, Long> versionVector() {
-        return doc.versionVector();
+        return published.versionVector();
     }
 }

@@ -168,15 +168,9 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
         }
     }
 
-    /** Counters and the replica's state, for the Gogo commands. */
-    public Map<String, Long> counters() {
-        return node.counters();
-    }
-
-    public String syncState() {
-        return "own log " + node.ownLogState() + (node.startedWithState() ? " (state file loaded at start)"
-                : " (started without its state file)") + ", sync neighbours " + node.syncNeighbours()
-                + node.lastPersistError().map(e -> ", last persist error: " + e).orElse("");
+    /** The replica as last published by the health thread, for the Gogo commands and the console. */
+    public HealthSnapshot snapshot() {
+        return node.snapshot();
     }
 
     @Override

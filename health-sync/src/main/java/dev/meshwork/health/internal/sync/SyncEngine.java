@@ -183,11 +183,18 @@ public final class SyncEngine {
     public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
             ScheduledExecutorService scheduler, SyncConfig config, long session, ChangeListener listener,
             OwnLogStore ownLogStore, Start start) {
+        this(self, doc, port, wallClock, new TaskGuard(scheduler), config, session, listener, ownLogStore, start);
+    }
+
+    /** @param tasks the owner's guarded scheduler (shared, so the owner sees every task end) */
+    public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
+            TaskGuard tasks, SyncConfig config, long session, ChangeListener listener,
+            OwnLogStore ownLogStore, Start start) {
         this.self = self;
         this.doc = doc;
         this.port = port;
         this.wallClock = wallClock;
-        this.tasks = new TaskGuard(scheduler);
+        this.tasks = tasks;
         this.config = config;
         this.session = session == 0 ? 1 : session;
         this.listener = listener;

@@ -23,23 +23,38 @@ public final class TaskGuard {
 
     private final ScheduledExecutorService executor;
     private final AtomicLong failures = new AtomicLong();
+    private final Runnable afterEach;
 
     public TaskGuard(ScheduledExecutorService executor) {
+        this(executor, () -> { });
+    }
+
+    /**
+     * @param afterEach run after every task, on its thread, whether it threw or not (the owner
+     *                  publishes its snapshot there); guarded like the tasks
+     */
+    public TaskGuard(ScheduledExecutorService executor, Runnable afterEach) {
         this.executor = executor;
+        this.afterEach = afterEach;
     }
 
     /** {@code task} as a runnable that logs, counts and swallows what it throws. */
     public Runnable guard(String name, Runnable task) {
         return () -> {
-            try {
-                task.run();
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (RuntimeException | Error e) {
-                long n = failures.incrementAndGet();
-                LOG.warn("health task '{}' failed ({} task failures so far); its schedule goes on: {}", name, n, e.toString(), e);
-            }
+            run(name, task);
+            run(name + " (after)", afterEach);
         };
+    }
+
+    private void run(String name, Runnable task) {
+        try {
+            task.run();
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            long n = failures.incrementAndGet();
+            LOG.warn("health task '{}' failed ({} task failures so far); its schedule goes on: {}", name, n, e.toString(), e);
+        }
     }
 
     public void execute(String name, Runnable task) {
