@@ -5,9 +5,14 @@ import dev.meshwork.api.health.HealthEvent;
 import dev.meshwork.api.health.HealthView;
 import dev.meshwork.api.health.NodeStatus;
 import dev.meshwork.api.health.Observation;
+import dev.meshwork.health.internal.crdt.HealthQueries;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -29,22 +34,36 @@ public final class HealthCommands {
         this.view = view;
     }
 
-    /** Every node: best reachability, who sees it how, last seen, started, uptime over a day. */
+    /**
+     * Every node: best reachability, who sees it how, last seen, started, uptime over a day. From
+     * one published snapshot of the replica, so the lines agree with one another.
+     */
     public String view() {
+        if (view instanceof ReplicatedHealthView r) {
+            return view(r.snapshot(), Instant.now());
+        }
+        return table(view.nodes(), view::status, n -> view.uptime(n, Duration.ofDays(1)), view.versionVector());
+    }
+
+    /** What {@code health:view} prints for a replica's snapshot, uptimes taken at {@code now}. */
+    static String view(HealthSnapshot s, Instant now) {
+        HealthQueries q = s.queries();
+        return table(q.nodes(), q::status, n -> q.uptime(n, Duration.ofDays(1), now), s.versionVector())
+                + System.lineSeparator() + s.syncState() + System.lineSeparator() + s.counters();
+    }
+
+    private static String table(List<NodeId> nodes, Function<NodeId, Optional<NodeStatus>> status,
+            ToDoubleFunction<NodeId> uptimeDay, Map<NodeId, Long> versionVector) {
         StringBuilder sb = new StringBuilder(String.format("%-20s %-8s %-24s %-24s %-7s %s%n", "NODE", "BEST", "LAST SEEN",
                 "STARTED", "UP 24H", "SEEN BY"));
-        for (NodeId n : view.nodes()) {
-            NodeStatus s = view.status(n).orElseThrow();
+        for (NodeId n : nodes) {
+            NodeStatus s = status.apply(n).orElseThrow();
             String seenBy = s.seenBy().stream().map(HealthCommands::describe).collect(Collectors.joining(", "));
             sb.append(String.format("%-20s %-8s %-24s %-24s %6.1f%% %s%n", n, s.best() + (s.stopped() ? "*" : ""),
                     s.lastSeen().map(Instant::toString).orElse("-"), s.startedAt().map(Instant::toString).orElse("-"),
-                    100 * view.uptime(n, Duration.ofDays(1)), seenBy.isEmpty() ? "-" : seenBy));
+                    100 * uptimeDay.applyAsDouble(n), seenBy.isEmpty() ? "-" : seenBy));
         }
-        sb.append("(* stopped on purpose)  version vector ").append(view.versionVector());
-        if (view instanceof ReplicatedHealthView r) {
-            sb.append(System.lineSeparator()).append(r.syncState()).append(System.lineSeparator()).append(r.counters());
-        }
-        return sb.toString();
+        return sb.append("(* stopped on purpose)  version vector ").append(versionVector).toString();
     }
 
     /** The events {@code node} recorded, oldest first (the newest 100). */

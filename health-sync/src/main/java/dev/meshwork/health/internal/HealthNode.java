@@ -7,11 +7,8 @@ import dev.meshwork.api.health.HealthView;
 import dev.meshwork.api.health.NodeStatus;
 import dev.meshwork.api.health.Observation;
 import dev.meshwork.api.lifecycle.LifecycleEvent;
-import dev.meshwork.api.router.ChannelInfo;
 import dev.meshwork.api.router.InboundMessage;
 import dev.meshwork.api.router.PeerEvent;
-import dev.meshwork.api.router.PeerInfo;
-import dev.meshwork.api.router.Route;
 import dev.meshwork.api.router.Router;
 import dev.meshwork.api.router.SendOptions;
 import dev.meshwork.health.internal.crdt.HealthDocument;
@@ -21,11 +18,11 @@ import dev.meshwork.health.internal.crdt.Summary;
 import dev.meshwork.health.internal.sync.OwnLogState;
 import dev.meshwork.health.internal.sync.SyncConfig;
 import dev.meshwork.health.internal.sync.SyncEngine;
+import dev.meshwork.health.internal.sync.TaskGuard;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -61,18 +57,25 @@ public final class HealthNode implements HealthView {
     private final SyncConfig config;
     private final InstantSource wallClock;
     private final ScheduledExecutorService executor;
+    private final TaskGuard tasks;
     private final Duration persistDelay;
     private final Duration rttInterval;
     private final Consumer<List<HealthEvent>> changes;
     private final HealthDocument doc = new HealthDocument();
-    private final Map<NodeId, Long> lastRttMillis = new HashMap<>();
     private final AtomicLong sendFailures = new AtomicLong();
     private final AtomicLong persistFailures = new AtomicLong();
     private SyncEngine engine;
     private NodeId self;
     private ScheduledFuture<?> persistTimer;
     private ScheduledFuture<?> rttTimer;
-    private volatile Optional<String> lastPersistError = Optional.empty();
+    private ScheduledFuture<?> reconcileTimer;
+    private int reconcileRetries;
+    private PeerTracker peers;
+    private Optional<String> lastPersistError = Optional.empty();
+    /** What every other thread reads; replaced by the health thread after each of its tasks. */
+    private volatile HealthSnapshot published = HealthSnapshot.EMPTY;
+    private long publishedMark = -1;
+    private List<HealthEvent> publishedProvisional = List.of();
     /** Set by {@link #stop}: events racing with the unregistration of the whiteboard services are ignored. */
     private volatile boolean stopped;
     private boolean startedWithState;
@@ -98,6 +101,7 @@ public final class HealthNode implements HealthView {
         this.config = config;
         this.wallClock = wallClock;
         this.executor = executor;
+        this.tasks = new TaskGuard(executor, this::publish);
         this.persistDelay = persistDelay;
         this.rttInterval = rttInterval;
         this.changes = changes;
@@ -124,24 +128,36 @@ public final class HealthNode implements HealthView {
             LOG.warn("health state {} was written by {}, not {}: this node's own log is treated as lost",
                     store.file(), loaded.get().node().map(NodeId::value).orElse("an unknown node"), self);
         }
-        engine = new SyncEngine(self, doc, this::send, wallClock, executor, config,
+        engine = new SyncEngine(self, doc, this::send, wallClock, tasks, config,
                 sessions.getAsLong(), this::onNewEvents, seq -> {
                     if (!persistNow()) {
                         throw new IllegalStateException("health state not persisted: " + lastPersistError.orElse("?"));
                     }
                 }, intact ? SyncEngine.Start.STATE_INTACT : SyncEngine.Start.STATE_LOST);
         engine.start();
+        peers = new PeerTracker(router, engine);
         engine.record(HealthEventType.NODE_STARTED, Optional.empty(), Map.of("incarnation", UUID.randomUUID().toString()));
-        for (PeerInfo p : router.peers()) {
-            if (p.route().kind() != Route.Kind.UNREACHABLE) {
-                recordReach(p);
+        // The peer listener is registered only after this start returns: look at the router now,
+        // again a moment later (what came up in between was announced to nobody), and then every
+        // anti-entropy interval; while the router cannot answer, at the catch-up backoff.
+        peers.reconcile();
+        scheduleReconcile(config.catchUpBackoff().base());
+        publish();
+        rttTimer = tasks.scheduleWithFixedDelay("rtt summaries", peers::recordRttSummaries, rttInterval, rttInterval);
+    }
+
+    private void scheduleReconcile(Duration delay) {
+        reconcileTimer = tasks.schedule("peer reconciliation", () -> {
+            if (stopped) {
+                return;
             }
-            if (p.route().kind() == Route.Kind.DIRECT) {
-                engine.linkUp(p.node());
+            if (peers.reconcile()) {
+                reconcileRetries = 0;
+                scheduleReconcile(config.antiEntropyInterval());
+            } else {
+                scheduleReconcile(config.catchUpBackoff().delay(++reconcileRetries, 0.5));
             }
-        }
-        long rtt = rttInterval.toNanos();
-        rttTimer = executor.scheduleWithFixedDelay(this::recordRttSummaries, rtt, rtt, TimeUnit.NANOSECONDS);
+        }, delay);
     }
 
     /** Records the orderly stop, pushes it to the neighbours and persists. */
@@ -150,17 +166,21 @@ public final class HealthNode implements HealthView {
         if (rttTimer != null) {
             rttTimer.cancel(false);
         }
+        if (reconcileTimer != null) {
+            reconcileTimer.cancel(false);
+        }
         engine.record(HealthEventType.NODE_STOPPED, Optional.empty(), Map.of());
         engine.stop();
         if (persistTimer != null) {
             persistTimer.cancel(false);
         }
         persistNow();
+        publish();
     }
 
     /** For the PeerListener whiteboard: hands the event to the executor. */
     public void onPeerEvent(PeerEvent event) {
-        onExecutor(() -> handlePeerEvent(event));
+        onExecutor("peer event", () -> handlePeerEvent(event));
     }
 
     /** For the MessageHandler whiteboard: hands the message to the executor. */
@@ -168,12 +188,15 @@ public final class HealthNode implements HealthView {
         if (message.relayedBy().isPresent()) {
             return; // sync is hop by hop between direct neighbours; a relayed one is stale routing
         }
-        onExecutor(() -> engine.onMessage(message.source(), message.payload()));
+        onExecutor("sync message", () -> {
+            peers.adopt(message.source()); // a direct link that came up unannounced
+            engine.onMessage(message.source(), message.payload());
+        });
     }
 
     /** For the LifecycleListener whiteboard: records a supervised gateway's new state. */
     public void onLifecycleEvent(LifecycleEvent event) {
-        onExecutor(() -> engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
+        onExecutor("lifecycle event", () -> engine.record(HealthEventType.GATEWAY_STATE, Optional.empty(), Map.of("gateway", event.gateway(),
                 "state", event.to().name(), "epoch", Long.toString(event.epoch()), "reason", event.reason())));
     }
 
@@ -183,12 +206,12 @@ public final class HealthNode implements HealthView {
      * owner shut the executor down; it is dropped, not thrown back at the Router as a
      * {@link RejectedExecutionException}.
      */
-    private void onExecutor(Runnable work) {
+    private void onExecutor(String what, Runnable work) {
         if (stopped) {
             return;
         }
         try {
-            executor.execute(() -> {
+            tasks.execute(what, () -> {
                 if (!stopped) {
                     work.run();
                 }
@@ -199,59 +222,7 @@ public final class HealthNode implements HealthView {
     }
 
     void handlePeerEvent(PeerEvent event) {
-        PeerInfo p = event.peer();
-        switch (event.type()) {
-            case PEER_UP, ROUTE_CHANGED -> recordReach(p);
-            // (a PEER_UP of a neighbour already linked is handled below: it is asked at once)
-            case PEER_DOWN -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of("detail", event.detail()));
-            case ACTIVE_CHANNEL_CHANGED -> engine.record(HealthEventType.ACTIVE_CHANNEL_CHANGED, Optional.of(p.node()),
-                    Map.of("to", p.activeChannel().map(c -> c.uri().toString()).orElse(""), "detail", event.detail()));
-            case PEER_RESTARTED -> {
-                engine.linkDown(p.node()); // its sync session starts over
-                recordReach(p);
-            }
-            default -> {
-                // channel up/down and refusals are the router's business; the link events above
-                // already say what they mean for reachability
-            }
-        }
-        boolean direct = p.route().kind() == Route.Kind.DIRECT && event.type() != PeerEvent.Type.PEER_DOWN;
-        boolean linked = engine.neighbours().contains(p.node());
-        if (direct && !linked) {
-            engine.linkUp(p.node());
-        } else if (direct && event.type() == PeerEvent.Type.PEER_UP) {
-            engine.catchUp(p.node()); // up again: it may have missed what we sent, or be a new process
-        } else if (!direct && linked) {
-            engine.linkDown(p.node());
-        }
-    }
-
-    private void recordReach(PeerInfo p) {
-        Route r = p.route();
-        switch (r.kind()) {
-            case DIRECT -> engine.record(HealthEventType.PEER_UP, Optional.of(p.node()),
-                    Map.of("route", "direct", "channel", r.channel().map(Object::toString).orElse("")));
-            case RELAY -> engine.record(HealthEventType.PEER_UP, Optional.of(p.node()),
-                    Map.of("route", "relay", "via", r.via().map(NodeId::value).orElse("")));
-            case UNREACHABLE -> engine.record(HealthEventType.PEER_DOWN, Optional.of(p.node()), Map.of());
-        }
-    }
-
-    /** Records the RTT of each direct peer's active channel when it moved by 20 % or more. */
-    void recordRttSummaries() {
-        for (PeerInfo p : router.peers()) {
-            Optional<ChannelInfo> active = p.activeChannel();
-            if (p.route().kind() != Route.Kind.DIRECT || active.isEmpty() || active.get().rtt().isEmpty()) {
-                continue;
-            }
-            long ms = active.get().rtt().get().toMillis();
-            Long last = lastRttMillis.get(p.node());
-            if (last == null || Math.abs(ms - last) * 5 >= Math.max(1, last)) {
-                lastRttMillis.put(p.node(), ms);
-                engine.record(HealthEventType.RTT_SUMMARY, Optional.of(p.node()),
-                        Map.of("p50_ms", Long.toString(ms), "channel", active.get().uri().toString()));
-            }
-        }
+        peers.onPeerEvent(event);
     }
 
     private void send(NodeId neighbour, byte[] payload) {
@@ -260,7 +231,7 @@ public final class HealthNode implements HealthView {
                 // The catch-up repeats it at a short backoff; one debug line, a counter.
                 sendFailures.incrementAndGet();
                 LOG.debug("health sync to {} not sent: {}", neighbour, failure.toString());
-                onExecutor(() -> engine.sendFailed(neighbour));
+                onExecutor("send failure", () -> engine.sendFailed(neighbour));
             }
         });
     }
@@ -276,7 +247,7 @@ public final class HealthNode implements HealthView {
 
     private void schedulePersist() {
         if (persistTimer == null || persistTimer.isDone()) {
-            persistTimer = executor.schedule(this::persistNow, persistDelay.toNanos(), TimeUnit.NANOSECONDS);
+            persistTimer = tasks.schedule("persist", this::persistNow, persistDelay);
         }
     }
 
@@ -295,24 +266,50 @@ public final class HealthNode implements HealthView {
         }
     }
 
-    /** Counters of the sync engine and this node, by name. */
-    public Map<String, Long> counters() {
+    /**
+     * Publishes the snapshot every other thread reads. Runs on the health thread, at the end of
+     * the start, the stop and every task; the document's part is rebuilt only when it changed.
+     */
+    void publish() {
+        if (engine == null) {
+            return;
+        }
+        long mark = doc.changeMark();
+        List<HealthEvent> provisional = engine.provisionalOwn();
+        HealthQueries queries = published.queries();
+        if (mark != publishedMark || provisional != publishedProvisional) {
+            queries = queries(provisional);
+            publishedMark = mark;
+            publishedProvisional = provisional;
+        }
         Map<String, Long> c = new LinkedHashMap<>(engine.counters());
         c.put("send.failures", sendFailures.get());
         c.put("persist.failures", persistFailures.get());
-        return c;
+        peers.counters(c);
+        published = new HealthSnapshot(queries, doc.versionVector(), c, engine.ownLogState(), engine.neighbours(),
+                startedWithState, lastPersistError);
+    }
+
+    /** The latest published snapshot (any thread). */
+    public HealthSnapshot snapshot() {
+        return published;
+    }
+
+    /** Counters of the sync engine and this node, by name, as last published. */
+    public Map<String, Long> counters() {
+        return published.counters();
     }
 
     public OwnLogState ownLogState() {
-        return engine.ownLogState();
+        return published.ownLog();
     }
 
     public List<NodeId> syncNeighbours() {
-        return engine.neighbours();
+        return published.neighbours();
     }
 
     public Optional<String> lastPersistError() {
-        return lastPersistError;
+        return published.lastPersistError();
     }
 
     HealthDocument document() {
@@ -321,15 +318,14 @@ public final class HealthNode implements HealthView {
 
     /** Whether this start found its own state file (so it numbered its events without waiting). */
     public boolean startedWithState() {
-        return startedWithState;
+        return published.startedWithState();
     }
 
     /**
      * The document, plus this node's own observations still held back by a rejoin: a restarted
      * node shows its own links at once, before it may number them.
      */
-    private HealthQueries queries() {
-        List<HealthEvent> provisional = engine == null ? List.of() : engine.provisionalOwn();
+    private HealthQueries queries(List<HealthEvent> provisional) {
         Map<NodeId, OriginSnapshot> snapshot = doc.snapshot();
         if (!provisional.isEmpty()) {
             Map<NodeId, OriginSnapshot> overlaid = new java.util.TreeMap<>(snapshot);
@@ -340,9 +336,13 @@ public final class HealthNode implements HealthView {
                 events.add(new HealthEvent(self, ++next, e.at(), e.type(), e.subject(), e.attributes()));
             }
             overlaid.put(self, new OriginSnapshot(self, own == null ? Summary.EMPTY : own.summary(), events));
-            snapshot = overlaid;
+            snapshot = java.util.Collections.unmodifiableMap(overlaid);
         }
         return new HealthQueries(snapshot);
+    }
+
+    private HealthQueries queries() {
+        return published.queries();
     }
 
     @Override
@@ -372,6 +372,6 @@ public final class HealthNode implements HealthView {
 
     @Override
     public Map<NodeId, Long> versionVector() {
-        return doc.versionVector();
+        return published.versionVector();
     }
 }

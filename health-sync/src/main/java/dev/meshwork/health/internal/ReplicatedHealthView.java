@@ -49,6 +49,15 @@ import org.slf4j.LoggerFactory;
  * ({@link LifecycleListener}). {@link HealthListener}s are called on the health thread, in order.
  *
  * <p>A configuration change restarts the replica (the state file keeps the document).
+ *
+ * <p><b>Start order.</b> Any: the router's links may come up before this component starts, while
+ * it starts, or after; SCR registers the peer listener and the sync handler only after the
+ * start, and the router announces a change only to the listeners registered when it happens.
+ * The replica therefore compares with {@code Router.peers()} at its start, a moment later and
+ * every anti-entropy interval, and adopts a direct peer whose sync message arrives first; while
+ * the router restarts its core and cannot list its peers, the start goes on and the comparison
+ * is repeated (see {@code PeerTracker}). Queries, {@code health:view} and the counters read the
+ * snapshot the health thread publishes after each task ({@link HealthSnapshot}).
  */
 @Component(service = {HealthView.class, PeerListener.class, MessageHandler.class, LifecycleListener.class},
         configurationPid = "dev.meshwork.health", configurationPolicy = ConfigurationPolicy.OPTIONAL,
@@ -168,15 +177,9 @@ public final class ReplicatedHealthView implements HealthView, PeerListener, Mes
         }
     }
 
-    /** Counters and the replica's state, for the Gogo commands. */
-    public Map<String, Long> counters() {
-        return node.counters();
-    }
-
-    public String syncState() {
-        return "own log " + node.ownLogState() + (node.startedWithState() ? " (state file loaded at start)"
-                : " (started without its state file)") + ", sync neighbours " + node.syncNeighbours()
-                + node.lastPersistError().map(e -> ", last persist error: " + e).orElse("");
+    /** The replica as last published by the health thread, for the Gogo commands and the console. */
+    public HealthSnapshot snapshot() {
+        return node.snapshot();
     }
 
     @Override

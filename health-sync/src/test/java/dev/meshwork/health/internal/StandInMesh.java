@@ -67,6 +67,8 @@ final class StandInMesh {
         final NodeId self;
         Consumer<InboundMessage> handler = m -> { };
         Consumer<PeerEvent> peerListener = e -> { };
+        /** While true, peer queries fail as the real router's do while its core restarts in place. */
+        boolean restarting;
 
         StandInRouter(NodeId self) {
             this.self = self;
@@ -84,6 +86,12 @@ final class StandInMesh {
 
         void peerEvent(PeerEvent.Type type, NodeId peer) {
             peerListener.accept(new PeerEvent(type, info(peer), time.instant(), type.name()));
+        }
+
+        private void failIfRestarting() {
+            if (restarting) {
+                throw new IllegalStateException("the router is stopped or restarting");
+            }
         }
 
         @Override
@@ -126,6 +134,7 @@ final class StandInMesh {
 
         @Override
         public List<PeerInfo> peers() {
+            failIfRestarting();
             List<PeerInfo> result = new ArrayList<>();
             for (Set<NodeId> l : links) {
                 if (l.contains(self)) {
@@ -137,6 +146,7 @@ final class StandInMesh {
 
         @Override
         public Optional<PeerInfo> peer(NodeId node) {
+            failIfRestarting();
             return Optional.of(info(node));
         }
 

@@ -85,6 +85,11 @@ class ThreeRoutersOverWebSocketTest {
         }
 
         RealNode(String name, SyncConfig sync) throws Exception {
+            this(name, sync, true);
+        }
+
+        /** @param listen whether the handler and listener are registered now ({@link #listen} does it later) */
+        RealNode(String name, SyncConfig sync, boolean listen) throws Exception {
             this.name = name;
             this.dataDir = dir.resolve(name);
             identity = Ed25519Identity.loadOrCreate(dataDir.resolve("identity"), Optional.of(NodeId.of(name)));
@@ -103,9 +108,15 @@ class ThreeRoutersOverWebSocketTest {
                 return CompletableFuture.completedFuture(null);
             };
             listener = health::onPeerEvent;
+            if (listen) {
+                listen();
+            }
+            started.add(this);
+        }
+
+        void listen() {
             router.addHandler(handler, List.of(HealthNode.TOPIC));
             router.addListener(listener);
-            started.add(this);
         }
 
         NodeId id() {
@@ -290,5 +301,25 @@ class ThreeRoutersOverWebSocketTest {
                         + " b's router: " + b.router.counters());
         Await.until("equal version vectors after the restart", WAIT, () -> sameVersionVectors(a2, b) && b.seqOf(a2) > stoppedAt);
         assertEquals(0, a2.conflicting() + b.conflicting(), "a numbered its new events after those b kept");
+    }
+
+    @Test
+    void aLinkThatCameUpBeforeTheListenerWasRegisteredIsSyncedWithinTheCatchUpNotNever() throws Exception {
+        // a's replica starts before its link is up, and its listener is registered only after the
+        // link came up (DS registers it once the component is active): the PEER_UP reaches nobody
+        RealNode a = new RealNode("a", SYNC, false);
+        RealNode b = new RealNode("b");
+        a.peer(b, true);
+        b.peer(a, false);
+        Await.until("link a-b up", WAIT, () -> a.up(b) && b.up(a));
+        a.listen();
+        a.onHealthThread(() -> a.health.onLifecycleEvent(new dev.meshwork.api.lifecycle.LifecycleEvent("gw1",
+                dev.meshwork.api.lifecycle.LifecycleState.STARTING, dev.meshwork.api.lifecycle.LifecycleState.RUNNING, 1,
+                Instant.now(), "ready")));
+        // anti-entropy is 30 s away: only the reconciliation with the router can make b a neighbour
+        Await.until("b learns a's later event", WAIT, () -> b.health.timeline(a.id(), Instant.EPOCH, 100).stream()
+                .anyMatch(e -> e.type() == HealthEventType.GATEWAY_STATE));
+        Await.until("each is the other's sync neighbour", WAIT, () -> a.health.syncNeighbours().contains(b.id())
+                && b.health.syncNeighbours().contains(a.id()));
     }
 }

@@ -145,6 +145,19 @@ public final class HealthDocument {
         return Collections.unmodifiableMap(copy);
     }
 
+    /**
+     * A number that grows with every change of what the document holds or how (an event joined,
+     * a summary taken over, a compaction): the sum of the origins' versions and summary ends.
+     * Equal numbers mean an unchanged document, as nothing ever shrinks.
+     */
+    public synchronized long changeMark() {
+        long mark = 0;
+        for (OriginLog log : logs.values()) {
+            mark += log.version() + log.summary().covered();
+        }
+        return mark;
+    }
+
     /** Total events held outside summaries. */
     public synchronized int eventCount() {
         return logs.values().stream().mapToInt(l -> l.events().size()).sum();

@@ -3,17 +3,18 @@ package dev.meshwork.health.internal.sync;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.health.HealthEvent;
 import dev.meshwork.api.health.HealthEventType;
-import dev.meshwork.health.internal.crdt.Fragment;
 import dev.meshwork.health.internal.crdt.HealthDocument;
-import java.time.Instant;
+import java.time.Duration;
 import java.time.InstantSource;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +73,14 @@ import org.slf4j.LoggerFactory;
  * never answers (not installed there) they go on at the backoff cap, one small digest per cap
  * interval. {@code SyncEngineTest} and the simulation test check this.
  *
+ * <p><b>Parts.</b> {@link OwnLog} numbers this node's own observations and makes them durable
+ * before they leave; a {@link NeighbourSession} per neighbour holds what it is assumed to hold
+ * and how its catch-up stands; {@link AntiEntropy#decide} is the answer to a message, a pure
+ * function; {@link PushCoalescer} coalesces pushes; {@link DeltaBatcher} cuts deltas into
+ * messages. This class holds the neighbour table, the counters and the timers, gathers each
+ * decision's inputs and carries it out through the {@link Port}. Every timer runs under the
+ * {@link TaskGuard}.
+ *
  * <p><b>Threading:</b> not thread-safe; the owner calls every method on one thread (the
  * component's executor; the simulation's test thread).
  */
@@ -126,47 +135,18 @@ public final class SyncEngine {
     private final HealthDocument doc;
     private final Port port;
     private final InstantSource wallClock;
-    private final ScheduledExecutorService scheduler;
+    private final TaskGuard tasks;
     private final SyncConfig config;
     private final long session;
     private final ChangeListener listener;
-    private final OwnLogStore ownLogStore;
-    private final java.util.SplittableRandom random;
-    private long durableOwn;
-    /** Own events were held back because they could not be made durable. */
-    private boolean withheld;
-    /** Own observations held back by the rejoin, numbered provisionally for the view (read from any thread). */
-    private volatile List<HealthEvent> provisional = List.of();
-    private final java.util.Set<NodeId> rejoinHeard = new java.util.HashSet<>();
-    private final Map<NodeId, Neighbour> neighbours = new LinkedHashMap<>();
-    private final List<Pending> pendingOwn = new ArrayList<>();
+    private final SplittableRandom random;
+    private final OwnLog own;
+    private final PushCoalescer push;
+    private final DeltaBatcher batcher;
+    private final Map<NodeId, NeighbourSession> neighbours = new LinkedHashMap<>();
     private final Map<String, AtomicLong> counters = new LinkedHashMap<>();
-    private OwnLogState ownLog = OwnLogState.REJOINING;
-    private ScheduledFuture<?> pushTimer;
-    private ScheduledFuture<?> rejoinTimer;
     private final List<ScheduledFuture<?>> periodic = new ArrayList<>();
     private long lastMalformedLog = Long.MIN_VALUE;
-
-    private static final class Neighbour {
-        long session;
-        Map<NodeId, Long> assumed = new HashMap<>();
-        /** When {@code assumed} was last raised optimistically per origin (wall millis). */
-        Map<NodeId, Long> sentAt = new HashMap<>();
-        boolean roundOpen;
-        /** When we last sent this neighbour a digest it has not answered with a delta (wall millis), or -1. */
-        long digestOutstandingSince = -1;
-        /**
-         * Whether, since the link came up, a version vector of it arrived that we then covered:
-         * we hold all it holds, so the catch-up is over.
-         */
-        boolean heard;
-        /** Catch-up digests repeated so far (the backoff step). */
-        int catchUpRetries;
-        ScheduledFuture<?> catchUpTimer;
-    }
-
-    private record Pending(Instant at, HealthEventType type, Optional<NodeId> subject, Map<String, String> attributes) {
-    }
 
     /** An engine that assumes it lost its state ({@link Start#STATE_LOST}): the cautious start. */
     public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
@@ -182,20 +162,47 @@ public final class SyncEngine {
     public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
             ScheduledExecutorService scheduler, SyncConfig config, long session, ChangeListener listener,
             OwnLogStore ownLogStore, Start start) {
+        this(self, doc, port, wallClock, new TaskGuard(scheduler), config, session, listener, ownLogStore, start);
+    }
+
+    /** @param tasks the owner's guarded scheduler (shared, so the owner sees every task end) */
+    public SyncEngine(NodeId self, HealthDocument doc, Port port, InstantSource wallClock,
+            TaskGuard tasks, SyncConfig config, long session, ChangeListener listener,
+            OwnLogStore ownLogStore, Start start) {
         this.self = self;
         this.doc = doc;
         this.port = port;
         this.wallClock = wallClock;
-        this.scheduler = scheduler;
+        this.tasks = tasks;
         this.config = config;
         this.session = session == 0 ? 1 : session;
         this.listener = listener;
-        this.ownLogStore = ownLogStore;
-        this.random = new java.util.SplittableRandom(this.session);
-        this.durableOwn = doc.version(self);
-        if (start == Start.STATE_INTACT) {
-            ownLog = OwnLogState.RECORDING;
-        }
+        this.random = new SplittableRandom(this.session);
+        this.own = new OwnLog(self, doc, wallClock, ownLogStore, tasks, config.rejoinTimeout(), start, new OwnLog.Hooks() {
+            @Override
+            public void numbered(List<HealthEvent> fresh) {
+                counters.get("events.recorded").addAndGet(fresh.size());
+                listener.onNewEvents(fresh);
+                push.schedule(config.pushWindow());
+            }
+
+            @Override
+            public void durableAgain() {
+                push.schedule(config.pushWindow());
+            }
+
+            @Override
+            public void count(String name, long delta) {
+                counters.get(name).addAndGet(delta);
+            }
+
+            @Override
+            public Collection<NodeId> linked() {
+                return neighbours.keySet();
+            }
+        });
+        this.push = new PushCoalescer(tasks, this::flushPush);
+        this.batcher = new DeltaBatcher(doc, self, config.maxEventsPerMessage(), this.session);
         for (String name : List.of("sent.digest", "sent.delta", "sent.push", "sent.bytes", "sent.events",
                 "received.messages", "received.malformed", "received.gaps", "rounds.completed", "events.recorded",
                 "events.learned", "events.compacted", "events.conflicting", "catchup.retries", "persist.withheld")) {
@@ -205,24 +212,19 @@ public final class SyncEngine {
 
     /** Starts the timers (rejoin timeout, anti-entropy, compaction). */
     public void start() {
-        if (ownLog == OwnLogState.REJOINING) {
-            scheduleRejoinTimeout();
-        }
-        long ae = config.antiEntropyInterval().toNanos();
-        periodic.add(scheduler.scheduleWithFixedDelay(this::antiEntropy, ae, ae, TimeUnit.NANOSECONDS));
-        long ci = config.compactionInterval().toNanos();
-        periodic.add(scheduler.scheduleWithFixedDelay(this::compact, ci, ci, TimeUnit.NANOSECONDS));
+        own.start();
+        Duration ae = config.antiEntropyInterval();
+        periodic.add(tasks.scheduleWithFixedDelay("anti-entropy", this::antiEntropy, ae, ae));
+        Duration ci = config.compactionInterval();
+        periodic.add(tasks.scheduleWithFixedDelay("compaction", this::compact, ci, ci));
     }
 
     /** Cancels the timers; a pending push is sent now. */
     public void stop() {
         periodic.forEach(f -> f.cancel(false));
         periodic.clear();
-        neighbours.values().forEach(SyncEngine::cancelCatchUp);
-        if (rejoinTimer != null) {
-            rejoinTimer.cancel(false);
-        }
-        finishRejoin();
+        neighbours.values().forEach(NeighbourSession::cancelCatchUp);
+        own.stop();
         flushPush();
     }
 
@@ -235,7 +237,7 @@ public final class SyncEngine {
     }
 
     public OwnLogState ownLogState() {
-        return ownLog;
+        return own.state();
     }
 
     public List<NodeId> neighbours() {
@@ -250,17 +252,13 @@ public final class SyncEngine {
     public Map<String, Long> counters() {
         Map<String, Long> copy = new LinkedHashMap<>();
         counters.forEach((k, v) -> copy.put(k, v.get()));
+        copy.put("tasks.failed", tasks.failures());
         return copy;
     }
 
     /** Records an observation of this node; numbered at once, or once the rejoin finished. */
     public void record(HealthEventType type, Optional<NodeId> subject, Map<String, String> attributes) {
-        pendingOwn.add(new Pending(wallClock.instant().truncatedTo(ChronoUnit.MILLIS), type, subject, attributes));
-        if (ownLog == OwnLogState.RECORDING) {
-            numberPending();
-        } else {
-            updateProvisional();
-        }
+        own.record(type, subject, attributes);
     }
 
     /**
@@ -270,16 +268,7 @@ public final class SyncEngine {
      * Thread-safe.
      */
     public List<HealthEvent> provisionalOwn() {
-        return provisional;
-    }
-
-    private void updateProvisional() {
-        long next = doc.version(self);
-        List<HealthEvent> list = new ArrayList<>(pendingOwn.size());
-        for (Pending p : pendingOwn) {
-            list.add(new HealthEvent(self, ++next, p.at(), p.type(), p.subject(), p.attributes()));
-        }
-        provisional = List.copyOf(list);
+        return own.provisional();
     }
 
     /** A direct link to {@code node} came up (or the peer restarted): start a round with a catch-up. */
@@ -287,10 +276,10 @@ public final class SyncEngine {
         if (node.equals(self)) {
             return;
         }
-        Neighbour n = new Neighbour();
-        Neighbour old = neighbours.put(node, n);
+        NeighbourSession n = new NeighbourSession();
+        NeighbourSession old = neighbours.put(node, n);
         if (old != null) {
-            cancelCatchUp(old);
+            old.cancelCatchUp();
         }
         catchUp(node, n);
     }
@@ -301,21 +290,21 @@ public final class SyncEngine {
      * is assumed it holds.
      */
     public void catchUp(NodeId node) {
-        Neighbour n = neighbours.get(node);
+        NeighbourSession n = neighbours.get(node);
         if (n == null) {
             linkUp(node);
             return;
         }
-        cancelCatchUp(n);
+        n.cancelCatchUp();
         n.heard = false;
         n.catchUpRetries = 0;
         catchUp(node, n);
     }
 
     public void linkDown(NodeId node) {
-        Neighbour n = neighbours.remove(node);
+        NeighbourSession n = neighbours.remove(node);
         if (n != null) {
-            cancelCatchUp(n);
+            n.cancelCatchUp();
         }
     }
 
@@ -326,7 +315,7 @@ public final class SyncEngine {
      * gone and come back without a link event.
      */
     public void sendFailed(NodeId node) {
-        Neighbour n = neighbours.get(node);
+        NeighbourSession n = neighbours.get(node);
         if (n == null) {
             return;
         }
@@ -342,30 +331,23 @@ public final class SyncEngine {
      * Sends the catch-up: a request (taken literally, so what we lack is sent even if the
      * neighbour sent it recently and it was lost), marked "answer me" by {@link #send}.
      */
-    private void catchUp(NodeId node, Neighbour n) {
+    private void catchUp(NodeId node, NeighbourSession n) {
         n.roundOpen = true;
         send(node, request());
         scheduleCatchUp(node, n);
     }
 
-    private void scheduleCatchUp(NodeId node, Neighbour n) {
-        cancelCatchUp(n);
-        java.time.Duration d = config.catchUpBackoff().delay(n.catchUpRetries, random.nextDouble());
-        n.catchUpTimer = scheduler.schedule(() -> {
+    private void scheduleCatchUp(NodeId node, NeighbourSession n) {
+        n.cancelCatchUp();
+        Duration d = config.catchUpBackoff().delay(n.catchUpRetries, random.nextDouble());
+        n.catchUpTimer = tasks.schedule("catch-up", () -> {
             n.catchUpTimer = null;
             if (neighbours.get(node) == n && !n.heard) {
                 n.catchUpRetries++;
                 count("catchup.retries");
                 catchUp(node, n);
             }
-        }, d.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    private static void cancelCatchUp(Neighbour n) {
-        if (n.catchUpTimer != null) {
-            n.catchUpTimer.cancel(false);
-            n.catchUpTimer = null;
-        }
+        }, d);
     }
 
     /** Handles a sync message from {@code from}. */
@@ -379,10 +361,9 @@ public final class SyncEngine {
             logMalformed(from, e);
             return;
         }
-        Neighbour n = neighbours.get(from);
+        NeighbourSession n = neighbours.get(from);
         if (n != null && m.session() != 0 && m.session() != n.session) {
-            n.session = m.session();
-            n.assumed = new HashMap<>();
+            n.restarted(m.session());
         }
         HealthDocument.ApplyResult applied = doc.apply(m.fragments());
         if (applied.gap()) {
@@ -393,109 +374,70 @@ public final class SyncEngine {
             LOG.warn("health sync from {}: {} events differ from the held ones under the same number "
                     + "(an origin reused sequence numbers after losing its state)", from, applied.conflicts());
         }
-        // A neighbour's version vector says how far our own log got before this start; once we
-        // hold at least what every linked neighbour holds of it, numbering new events does not
-        // reuse a sequence number (see OwnLogState).
-        if (ownLog == OwnLogState.REJOINING && n != null && m.version().isPresent()
-                && m.version().get().getOrDefault(self, 0L) <= doc.version(self)) {
-            rejoinHeard.add(from);
-            if (rejoinHeard.containsAll(neighbours.keySet())) {
-                finishRejoin();
-            }
-        }
-        if (ownLog == OwnLogState.REJOINING && !applied.fresh().isEmpty()) {
-            updateProvisional(); // own events came back: the provisional numbers move up
+        if (n != null) {
+            own.heardFrom(from, m.version(), neighbours.keySet());
         }
         if (!applied.fresh().isEmpty()) {
+            own.joined(); // own events came back: the provisional numbers move up
             counters.get("events.learned").addAndGet(applied.fresh().size());
             listener.onNewEvents(applied.fresh());
             // Passed on after a quarter of the window: each hop adds its window to the
             // propagation time, and events arriving together are still coalesced.
-            schedulePush(config.pushWindow().dividedBy(4));
+            push.schedule(config.pushWindow().dividedBy(4));
         }
         if (n == null) {
             return; // not (or no longer) a direct neighbour: joined, but no conversation
         }
-        for (Fragment f : m.fragments()) {
-            n.assumed.merge(f.origin(), f.upTo(), Math::max);
-        }
+        n.received(m.fragments());
         if (m.kind() == SyncMessage.Kind.DELTA) {
             n.digestOutstandingSince = -1;
         }
         boolean iLack = applied.gap() || m.truncated();
-        switch (m.kind()) {
-            case PUSH -> {
-                if (iLack) {
-                    n.roundOpen = true;
-                    send(from, request());
+        boolean peerLacks = false;
+        if (m.kind() != SyncMessage.Kind.PUSH) {
+            Map<NodeId, Long> version = m.version().orElseThrow();
+            if (m.kind() == SyncMessage.Kind.DIGEST) {
+                if (m.request()) {
+                    n.assumed = new HashMap<>(version); // a request is taken literally
+                } else {
+                    n.digest(version, wallClock.millis(), config.antiEntropyInterval().toMillis() / 2);
                 }
-                return;
+            } else {
+                version.forEach((o, s) -> n.assumed.merge(o, s, Math::max));
             }
-            case DIGEST -> n.assumed = m.request() ? new HashMap<>(m.version().orElseThrow())
-                    : fromDigest(n, m.version().orElseThrow());
-            case DELTA -> m.version().orElseThrow().forEach((o, s) -> n.assumed.merge(o, s, Math::max));
-        }
-        Map<NodeId, Long> mine = doc.versionVector();
-        for (Map.Entry<NodeId, Long> e : m.version().orElseThrow().entrySet()) {
-            if (e.getValue() > mine.getOrDefault(e.getKey(), 0L)) {
-                iLack = true;
+            Map<NodeId, Long> mine = doc.versionVector();
+            for (Map.Entry<NodeId, Long> e : version.entrySet()) {
+                if (e.getValue() > mine.getOrDefault(e.getKey(), 0L)) {
+                    iLack = true;
+                }
             }
+            own.makeDurable();
+            peerLacks = batcher.lacks(n, own.durable());
         }
-        if (!iLack && !n.heard) {
-            // Caught up: we hold all the neighbour holds (for a rejoining node, its own log's
-            // end among it). Until then the catch-up repeats, so a lost answer is asked again.
+        AntiEntropy.Decision d = AntiEntropy.decide(new AntiEntropy.Input(m.kind(), iLack, peerLacks,
+                n.answerPending(wallClock.millis(), config.antiEntropyInterval().toMillis() / 2), m.answer(), n.heard,
+                n.roundOpen));
+        if (d.heard() && !n.heard) {
             n.heard = true;
-            cancelCatchUp(n);
+            n.cancelCatchUp();
         }
-        if (sendDelta(from, n, SyncMessage.Kind.DELTA)) {
-            n.roundOpen = true;
-        } else if (iLack && !(m.kind() == SyncMessage.Kind.DIGEST && answerPending(n))) {
-            // (When our own digest is still unanswered, its answer brings what we lack: asking
-            // again would only have it sent twice — the crossing digests of a link coming up.)
-            n.roundOpen = true;
-            send(from, request());
-        } else if (iLack) {
-            n.roundOpen = true;
-            if (m.answer()) {
-                // The other side has not heard us: our digest crossed its own, or was lost. A
-                // plain digest answers either way: if it crossed, what the other side sent for it
-                // is recent and not sent again (see fromDigest); if it was lost, this one is
-                // answered with what we lack.
-                send(from, digest());
+        switch (d.reply()) {
+            case DELTA -> sendDelta(from, n, SyncMessage.Kind.DELTA);
+            case REQUEST -> send(from, request());
+            case DIGEST -> send(from, digest());
+            case NONE -> {
+                // nothing differs, or an answer is on its way
             }
-        } else {
-            if (m.answer()) {
-                send(from, digest()); // a catch-up is always answered, even when nothing differs
-            }
-            if (n.roundOpen) {
-                count("rounds.completed");
-            }
-            n.roundOpen = false;
         }
-    }
-
-    /**
-     * A digest says what the neighbour held when it sent it; what we sent it since may still be
-     * in flight. So the digest replaces our assumption, except where we sent more within the last
-     * half anti-entropy interval: without that, every digest crossing a push would have the push
-     * sent twice. A push that was really lost is repaired by the next digest after that.
-     */
-    private Map<NodeId, Long> fromDigest(Neighbour n, Map<NodeId, Long> digest) {
-        Map<NodeId, Long> next = new HashMap<>(digest);
-        long now = wallClock.millis();
-        long grace = config.antiEntropyInterval().toMillis() / 2;
-        n.assumed.forEach((origin, seq) -> {
-            Long sent = n.sentAt.get(origin);
-            if (sent != null && now - sent < grace && seq > next.getOrDefault(origin, 0L)) {
-                next.put(origin, seq);
-            }
-        });
-        return next;
+        if (d.roundCompleted()) {
+            count("rounds.completed");
+        }
+        n.roundOpen = d.roundOpen();
     }
 
     /** Sends a digest to every neighbour (the periodic anti-entropy round). */
     public void antiEntropy() {
-        for (Map.Entry<NodeId, Neighbour> e : neighbours.entrySet()) {
+        for (Map.Entry<NodeId, NeighbourSession> e : neighbours.entrySet()) {
             send(e.getKey(), digest());
         }
     }
@@ -508,117 +450,35 @@ public final class SyncEngine {
 
     /** Sends what every neighbour lacks now (normally run by the push timer). */
     public void flushPush() {
-        if (pushTimer != null) {
-            pushTimer.cancel(false);
-            pushTimer = null;
-        }
-        for (Map.Entry<NodeId, Neighbour> e : neighbours.entrySet()) {
+        push.cancel();
+        for (Map.Entry<NodeId, NeighbourSession> e : neighbours.entrySet()) {
+            own.makeDurable(); // per neighbour: a failed write is tried again before the next one
             sendDelta(e.getKey(), e.getValue(), SyncMessage.Kind.PUSH);
         }
     }
 
-    private void schedulePush() {
-        schedulePush(config.pushWindow());
-    }
-
-    private void schedulePush(java.time.Duration window) {
-        if (pushTimer == null) {
-            pushTimer = scheduler.schedule(() -> {
-                pushTimer = null;
-                flushPush();
-            }, window.toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    /**
-     * Sends everything {@code n} lacks per its assumed vector, in messages of at most
-     * {@code maxEventsPerMessage} events; only a DELTA's last message carries the version vector
-     * (the earlier ones go as pushes, so the receiver does not ask for what is still on its way).
-     *
-     * @return whether anything was sent
-     */
-    private boolean sendDelta(NodeId to, Neighbour n, SyncMessage.Kind kind) {
-        boolean sent = false;
-        makeOwnLogDurable();
-        while (true) {
-            HealthDocument.Delta d = doc.deltaFor(n.assumed, config.maxEventsPerMessage(), self, durableOwn);
-            if (d.isEmpty()) {
-                return sent;
-            }
-            for (Fragment f : d.fragments()) {
-                n.assumed.merge(f.origin(), f.upTo(), Math::max);
-                n.sentAt.put(f.origin(), wallClock.millis());
-            }
-            boolean last = !d.truncated();
-            if (kind == SyncMessage.Kind.DELTA && last) {
-                send(to, new SyncMessage(SyncMessage.Kind.DELTA, session, Optional.of(advertised()), d.fragments(), false));
-            } else {
-                send(to, new SyncMessage(SyncMessage.Kind.PUSH, 0, Optional.empty(), d.fragments(), false));
-            }
-            counters.get("sent.events").addAndGet(d.eventCount());
-            sent = true;
-            if (last) {
-                return true;
-            }
-        }
-    }
-
-    /**
-     * Makes every own event durable before any of them can leave (see {@link OwnLogStore}). When
-     * that fails, the events beyond the durable mark are withheld: a crash now would otherwise
-     * leave peers holding own events the restarted node does not know it numbered.
-     */
-    private void makeOwnLogDurable() {
-        long own = doc.version(self);
-        if (own <= durableOwn) {
-            return;
-        }
-        try {
-            ownLogStore.persistThrough(own);
-            durableOwn = own;
-            if (withheld) {
-                withheld = false;
-                schedulePush(); // what was held back goes out now (the next digest retried the write)
-            }
-        } catch (RuntimeException e) {
-            withheld = true;
-            count("persist.withheld");
-            LOG.debug("own health events {}..{} withheld until they are durable: {}", durableOwn + 1, own, e.toString());
-        }
-    }
-
-    /** The version vector as told to others: the own entry only as far as it is durable. */
-    private Map<NodeId, Long> advertised() {
-        Map<NodeId, Long> vv = new java.util.TreeMap<>(doc.versionVector());
-        if (vv.getOrDefault(self, 0L) > durableOwn) {
-            if (durableOwn == 0) {
-                vv.remove(self);
-            } else {
-                vv.put(self, durableOwn);
-            }
-        }
-        return vv;
+    /** Sends what {@code n} lacks; own events only once durable ({@link OwnLog#makeDurable} ran before). */
+    private void sendDelta(NodeId to, NeighbourSession n, SyncMessage.Kind kind) {
+        batcher.send(n, kind, own.durable(), wallClock::millis, own::advertised, (m, events) -> {
+            send(to, m);
+            counters.get("sent.events").addAndGet(events);
+        });
     }
 
     /** A digest that says "I lack something you have": answered with a delta, never a digest. */
     private SyncMessage request() {
-        makeOwnLogDurable();
-        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(advertised()), List.of(), false, true);
+        own.makeDurable();
+        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(own.advertised()), List.of(), false, true);
     }
 
     private SyncMessage digest() {
-        makeOwnLogDurable();
-        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(advertised()), List.of(), false);
-    }
-
-    private boolean answerPending(Neighbour n) {
-        return n.digestOutstandingSince >= 0
-                && wallClock.millis() - n.digestOutstandingSince < config.antiEntropyInterval().toMillis() / 2;
+        own.makeDurable();
+        return new SyncMessage(SyncMessage.Kind.DIGEST, session, Optional.of(own.advertised()), List.of(), false);
     }
 
     private void send(NodeId to, SyncMessage m) {
         if (m.kind() == SyncMessage.Kind.DIGEST) {
-            Neighbour n = neighbours.get(to);
+            NeighbourSession n = neighbours.get(to);
             if (n != null) {
                 n.digestOutstandingSince = wallClock.millis();
                 if (!n.heard) {
@@ -627,61 +487,13 @@ public final class SyncEngine {
             }
         }
         byte[] bytes = SyncCodec.encode(m);
-        count("sent." + m.kind().name().toLowerCase(java.util.Locale.ROOT));
+        count("sent." + m.kind().name().toLowerCase(Locale.ROOT));
         counters.get("sent.bytes").addAndGet(bytes.length);
         try {
             port.send(to, bytes);
         } catch (RuntimeException e) {
             LOG.debug("health sync to {} failed: {}", to, e.toString());
         }
-    }
-
-    /**
-     * The rejoin of a node that lost its state ends at the latest after {@link SyncConfig#rejoinTimeout}.
-     * Linked neighbours are asked promptly (the catch-up repeats at a short backoff), so a
-     * neighbour that is really there has answered long before; one that has not may be slow or
-     * gone, and a bounded wait is worth more than the rare reuse it could still prevent (see
-     * {@link OwnLogState} for what such a reuse costs and how it is detected).
-     */
-    private void scheduleRejoinTimeout() {
-        rejoinTimer = scheduler.schedule(() -> {
-            if (ownLog != OwnLogState.REJOINING) {
-                return;
-            }
-            List<NodeId> silent = neighbours.keySet().stream().filter(k -> !rejoinHeard.contains(k)).toList();
-            if (!silent.isEmpty()) {
-                LOG.warn("health: lost state, and neighbours {} did not tell how far this node's log got within {}; "
-                        + "numbering own events anyway", silent, config.rejoinTimeout());
-            }
-            finishRejoin();
-        }, config.rejoinTimeout().toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    private void finishRejoin() {
-        if (ownLog == OwnLogState.REJOINING) {
-            ownLog = OwnLogState.RECORDING;
-            if (rejoinTimer != null) {
-                rejoinTimer.cancel(false);
-            }
-            numberPending();
-        }
-    }
-
-    private void numberPending() {
-        if (pendingOwn.isEmpty()) {
-            return;
-        }
-        List<HealthEvent> fresh = new ArrayList<>();
-        for (Pending p : pendingOwn) {
-            HealthEvent e = new HealthEvent(self, doc.version(self) + 1, p.at(), p.type(), p.subject(), p.attributes());
-            doc.append(e);
-            fresh.add(e);
-        }
-        pendingOwn.clear();
-        provisional = List.of();
-        counters.get("events.recorded").addAndGet(fresh.size());
-        listener.onNewEvents(fresh);
-        schedulePush();
     }
 
     private void count(String name) {
