@@ -31,9 +31,10 @@ import java.util.TreeMap;
  *       across its crash, see the inbox's in-doubt records).</li>
  * </ul>
  */
-final class CrashOracle {
+public final class CrashOracle {
 
-    record Findings(int lost, int missingRows, int dead, int left, int duplicatesToHandler, int duplicatesAcrossReceiverCrash,
+    /** What the oracle found; see the class comment for each count. */
+    public record Findings(int lost, int missingRows, int dead, int left, int duplicatesToHandler, int duplicatesAcrossReceiverCrash,
             int inboxInDoubt, Map<String, Integer> outboxByState, List<String> examples) {
     }
 
