@@ -12,6 +12,13 @@ import org.osgi.annotation.versioning.ConsumerType;
  * never the link itself. <b>Acknowledgement:</b> when the sender asked for an ack, it is sent
  * when the returned stage completes; a failed stage, or an exception thrown here, is reported to
  * the sender as {@code HANDLER_FAILED}. Every handler registered for a topic receives each message.
+ *
+ * <p><b>Redelivery:</b> a message sent through the {@link dev.meshwork.api.outbox.Outbox} is
+ * delivered at least once. The receiver's inbox drops duplicates by message id, but a message
+ * whose handler was running when the receiving node crashed is delivered again after the restart
+ * (whether the handler finished is unknown then). A handler must therefore be idempotent, or
+ * tolerate that one redelivery (for example by keying its effects on
+ * {@link InboundMessage#messageId()}).
  */
 @ConsumerType
 @FunctionalInterface

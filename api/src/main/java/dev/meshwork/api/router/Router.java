@@ -20,6 +20,13 @@ import org.osgi.annotation.versioning.ProviderType;
  * reconnects; every message that is not delivered fails its completion, none is dropped silently.
  * For durable delivery use {@link dev.meshwork.api.outbox.Outbox}.
  *
+ * <p><b>Lifecycle</b> (see {@code docs/lifecycle.md}): a configured peer is never "unknown". Until
+ * the router holds every peer its node is configured with ({@link #isReady()}), a send to a
+ * configured peer that has not been added yet fails <em>retryable</em> ({@code UNREACHABLE_PEER});
+ * a peer removed while the node stops fails its held messages with a retryable
+ * {@code SHUT_DOWN}, and one removed by a configuration change with a retryable
+ * {@code UNKNOWN_PEER}.
+ *
  * <p><b>Threading:</b> all methods are thread-safe and non-blocking.
  */
 @ProviderType
@@ -35,8 +42,10 @@ public interface Router {
      *         when the target acknowledged it); fails with a {@link dev.meshwork.api.RetryableException}
      *         ({@code QUEUE_FULL}, {@code EXPIRED}, {@code TIMEOUT}, {@code UNREACHABLE_PEER},
      *         {@code SHUT_DOWN}) or a {@link dev.meshwork.api.PermanentException}
-     *         ({@code UNKNOWN_PEER}, {@code PAYLOAD_TOO_LARGE}, {@code UNKNOWN_TOPIC} from the
-     *         receiver, {@code HOP_LIMIT_EXCEEDED})
+     *         ({@code UNKNOWN_PEER} for a target this node is not configured with and has
+     *         learned of through no relay, {@code PAYLOAD_TOO_LARGE}, {@code UNKNOWN_TOPIC} from
+     *         the receiver, {@code HOP_LIMIT_EXCEEDED}); a configured peer not added yet fails
+     *         retryable ({@code UNREACHABLE_PEER}), see {@link #isReady()}
      * @throws IllegalArgumentException if the topic is empty or an argument is null
      */
     CompletableFuture<DeliveryResult> send(NodeId target, String topic, byte[] payload, SendOptions options);
@@ -63,12 +72,31 @@ public interface Router {
     void addPeer(PeerConfig peer);
 
     /**
-     * Removes a peer: its channels are closed with a Goodbye and queued messages fail with
-     * {@code UNKNOWN_PEER}.
+     * Removes a peer: its channels are closed with a Goodbye and queued messages fail with a
+     * {@link dev.meshwork.api.RetryableException}: {@code SHUT_DOWN} when the peer is removed
+     * because the node (or the router's bundle) is stopping, {@code UNKNOWN_PEER} when its
+     * configuration was deleted while the node runs (configuration can come back; a durable
+     * sender retries by its own policy).
      *
      * @return whether the peer was known
      */
     boolean removePeer(NodeId node);
+
+    /**
+     * Whether this router holds every peer of its node's configuration (in an OSGi framework:
+     * every {@code dev.meshwork.peer} factory configuration ConfigAdmin holds when it is asked)
+     * and can send. While it is not, callers that drain work (the outbox) wait, and front ends
+     * (the console) answer "try again later". Once true it stays true until the router stops or
+     * restarts its core; a peer configured later is added within milliseconds, and a send to it
+     * in between fails retryable.
+     *
+     * @return {@code true} by default: a router without a notion of pending configuration is
+     *         ready as soon as it is registered
+     * @since 1.1
+     */
+    default boolean isReady() {
+        return true;
+    }
 
     /** Every peer known to this node, configured or learned through relays. */
     List<PeerInfo> peers();

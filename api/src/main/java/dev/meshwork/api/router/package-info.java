@@ -5,7 +5,7 @@
  * {@link dev.meshwork.api.router.PeerListener}) that extensions register to take part.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.meshwork.api.router;
 
 import org.osgi.annotation.bundle.Export;

@@ -21,6 +21,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -72,6 +77,9 @@ public final class NodeConsole {
     private ExecutorService handlers;
     private ScheduledExecutorService pusher;
     private URI uri;
+    /** Whether the node is on its way down; replaced by tests. */
+    BooleanSupplier stopping = NodeConsole::frameworkStopping;
+    private final AtomicLong taskFailures = new AtomicLong();
 
     @Activate
     void activate(ConsoleConfig config) throws IOException {
@@ -92,10 +100,13 @@ public final class NodeConsole {
         server.createContext("/status.json", exchange -> respond(exchange, "application/json",
                 Json.write(snapshot().toDocument(Instant.now()))));
         server.createContext("/metrics", exchange -> respond(exchange, "text/plain; version=0.0.4; charset=utf-8",
-                PrometheusMetrics.render(snapshot())));
+                PrometheusMetrics.render(snapshot())
+                        + "# HELP meshwork_console_task_failures_total Scheduled console tasks that failed (logged; they keep running).\n"
+                        + "# TYPE meshwork_console_task_failures_total counter\n"
+                        + "meshwork_console_task_failures_total " + taskFailures.get() + "\n"));
         server.createContext("/events", exchange -> new EventStream(exchange, pusher, config.pushIntervalMillis(),
-                () -> Json.write(snapshot().toDocument(Instant.now()))).start());
-        SendEndpoints send = new SendEndpoints(() -> router, () -> outbox);
+                () -> Json.write(snapshot().toDocument(Instant.now())), taskFailures).start());
+        SendEndpoints send = new SendEndpoints(() -> router, () -> outbox, () -> stopping.getAsBoolean());
         server.createContext("/send", send::send);
         server.createContext("/outbox", send::enqueue);
         server.createContext("/", this::dashboard);
@@ -117,6 +128,28 @@ public final class NodeConsole {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Whether this bundle or the framework is stopping (false outside a framework). */
+    static boolean frameworkStopping() {
+        Bundle own = FrameworkUtil.getBundle(NodeConsole.class);
+        if (own == null) {
+            return false;
+        }
+        if (own.getState() == Bundle.STOPPING) {
+            return true;
+        }
+        BundleContext context = own.getBundleContext();
+        try {
+            return context == null || context.getBundle(0).getState() == Bundle.STOPPING;
+        } catch (IllegalStateException e) {
+            return true;
+        }
+    }
+
+    /** Scheduled console tasks that failed so far (each logged; they keep running). */
+    long taskFailures() {
+        return taskFailures.get();
     }
 
     /** Where the console serves, once active. */

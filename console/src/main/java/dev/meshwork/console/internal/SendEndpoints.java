@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -25,17 +26,48 @@ import java.util.function.Supplier;
  * and {@code POST /outbox?target=NODE&topic=TOPIC[&key=IDEMPOTENCY_KEY]} (durable), with the
  * request body as payload. Answers JSON; a typed failure becomes 4xx (permanent) or 503
  * (retryable) with its code.
+ *
+ * <p><b>Starting and stopping</b> (docs/lifecycle.md): while the node is not ready (no router,
+ * or a router that does not hold its configured peers yet) or is stopping, both answer 503 with
+ * {@code Retry-After} before touching the router or the outbox, so a configured peer is never
+ * answered 422 {@code UNKNOWN_PEER}. Every 503 carries {@code Retry-After}.
  */
 final class SendEndpoints {
 
     private static final int MAX_BODY = 1 << 20;
 
+    /** Seconds a client is told to wait before it tries again (503). */
+    static final int RETRY_AFTER_SECONDS = 1;
+
     private final Supplier<Router> router;
     private final Supplier<Outbox> outbox;
+    private final BooleanSupplier stopping;
 
-    SendEndpoints(Supplier<Router> router, Supplier<Outbox> outbox) {
+    SendEndpoints(Supplier<Router> router, Supplier<Outbox> outbox, BooleanSupplier stopping) {
         this.router = router;
         this.outbox = outbox;
+        this.stopping = stopping;
+    }
+
+    /**
+     * The router if the node can take a message now; otherwise answers 503 with Retry-After and
+     * returns null.
+     */
+    private Router ready(HttpExchange exchange) throws IOException {
+        Router r = router.get();
+        if (stopping.getAsBoolean()) {
+            error(exchange, 503, "SHUT_DOWN", "the node is stopping");
+            return null;
+        }
+        if (r == null) {
+            error(exchange, 503, "SHUT_DOWN", "no router in this node (starting, stopping or being updated)");
+            return null;
+        }
+        if (!r.isReady()) {
+            error(exchange, 503, "UNREACHABLE_PEER", "the node is starting: its peer configuration is not applied yet");
+            return null;
+        }
+        return r;
     }
 
     void send(HttpExchange exchange) throws IOException {
@@ -43,9 +75,8 @@ final class SendEndpoints {
         if (request == null) {
             return;
         }
-        Router r = router.get();
+        Router r = ready(exchange);
         if (r == null) {
-            error(exchange, 503, "SHUT_DOWN", "no router in this node");
             return;
         }
         try {
@@ -72,6 +103,9 @@ final class SendEndpoints {
     void enqueue(HttpExchange exchange) throws IOException {
         Request request = parse(exchange);
         if (request == null) {
+            return;
+        }
+        if (ready(exchange) == null) {
             return;
         }
         Outbox o = outbox.get();
@@ -142,6 +176,9 @@ final class SendEndpoints {
     }
 
     private static void error(HttpExchange exchange, int status, String code, String message) throws IOException {
+        if (status == 503) {
+            exchange.getResponseHeaders().set("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+        }
         NodeConsole.respond(exchange, status, "application/json", Json.write(Map.of("error", message, "code", code)));
     }
 }

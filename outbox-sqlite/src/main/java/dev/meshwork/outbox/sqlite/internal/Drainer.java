@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -46,8 +47,16 @@ import org.slf4j.LoggerFactory;
  *       slot and queues the next pass. A slow or unreachable target fills only its own window.</li>
  *   <li>Per target it remembers when its next row falls due ({@code notBefore}), so a target
  *       whose rows all wait out a backoff costs nothing until then.</li>
- *   <li>A row is done only on the receiver's acknowledgement; a retryable failure puts it back
- *       with full-jitter backoff, a permanent one (or the attempt cap) makes it dead.</li>
+ *   <li>A row is done only on the receiver's acknowledgement; a failure puts it back with
+ *       full-jitter backoff, and only the attempt cap or a refusal permanent for the message
+ *       itself makes it dead ({@link FailureVerdict}).</li>
+ *   <li>No pass runs before the router is {@linkplain Router#isReady() ready} (it holds the
+ *       node's configured peers): a router that comes up before its peer configuration would
+ *       otherwise refuse every row as {@code UNKNOWN_PEER}. Until then a pass re-checks every
+ *       {@value #READY_RECHECK_MILLIS} ms.</li>
+ *   <li>Once {@link #close} began, an outcome that arrives changes nothing: the row stays
+ *       INFLIGHT in the file and the next start puts it back to pending, its interrupted attempt
+ *       not counted. Stopping never turns a row dead.</li>
  *   <li>A router that never completes a send cannot strand a row: a periodic sweep fails the
  *       attempt after twice the ack timeout.</li>
  * </ul>
@@ -55,6 +64,7 @@ import org.slf4j.LoggerFactory;
 final class Drainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Drainer.class);
+    static final long READY_RECHECK_MILLIS = 50;
 
     private record Attempt(NodeId target, TargetState ts, Claimed row, AtomicBoolean once, long deadline) {
     }
@@ -75,6 +85,9 @@ final class Drainer {
     private final DoubleSupplier random;
     private final ThroughputMeter meter;
     private final LogLimiter logLimiter;
+    private final AtomicLong taskFailures;
+    private final AtomicLong outcomesAfterStop = new AtomicLong();
+    private final AtomicLong passesNotReady = new AtomicLong();
     private final Map<NodeId, TargetState> targets = new ConcurrentHashMap<>();
     private final AtomicBoolean passQueued = new AtomicBoolean();
     private final Map<Long, Attempt> attempts = new ConcurrentHashMap<>();
@@ -86,7 +99,7 @@ final class Drainer {
     private volatile boolean closed;
 
     Drainer(OutboxConfig config, Database db, Writer writer, Supplier<Router> router, InstantSource clock,
-            ScheduledExecutorService scheduler, DoubleSupplier random, ThroughputMeter meter) {
+            ScheduledExecutorService scheduler, DoubleSupplier random, ThroughputMeter meter, AtomicLong taskFailures) {
         this.config = config;
         this.db = db;
         this.writer = writer;
@@ -95,6 +108,7 @@ final class Drainer {
         this.scheduler = scheduler;
         this.random = random;
         this.meter = meter;
+        this.taskFailures = taskFailures;
         this.logLimiter = new LogLimiter(System::nanoTime, TimeUnit.SECONDS.toNanos(10));
     }
 
@@ -115,9 +129,9 @@ final class Drainer {
             }
         }
         long period = config.pollInterval().toMillis();
-        poll = scheduler.scheduleWithFixedDelay(this::wake, period, period, TimeUnit.MILLISECONDS);
+        poll = scheduler.scheduleWithFixedDelay(guarded("drain poll", this::wake), period, period, TimeUnit.MILLISECONDS);
         long sweep = Math.max(100, config.ackTimeout().toMillis() / 4);
-        sweeper = scheduler.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+        sweeper = scheduler.scheduleWithFixedDelay(guarded("in-flight sweep", this::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
         wake();
     }
 
@@ -158,7 +172,7 @@ final class Drainer {
             return;
         }
         try {
-            scheduler.execute(this::pass);
+            scheduler.execute(guarded("drain pass", this::pass));
         } catch (RejectedExecutionException e) {
             passQueued.set(false);
         }
@@ -177,6 +191,11 @@ final class Drainer {
             return;
         }
         long now = clock.millis();
+        if (!r.isReady()) {
+            passesNotReady.incrementAndGet();
+            scheduleTimer(now + READY_RECHECK_MILLIS, now);
+            return;
+        }
         long earliest = Long.MAX_VALUE;
         for (Map.Entry<NodeId, TargetState> e : targets.entrySet()) {
             NodeId target = e.getKey();
@@ -248,7 +267,7 @@ final class Drainer {
             }
             timerAt = at;
             try {
-                timer = scheduler.schedule(this::wake, Math.max(0, at - now), TimeUnit.MILLISECONDS);
+                timer = scheduler.schedule(guarded("drain timer", this::wake), Math.max(0, at - now), TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
                 timer = null;
             }
@@ -289,6 +308,12 @@ final class Drainer {
         if (!once.compareAndSet(false, true)) {
             return;
         }
+        if (closed) {
+            // Stop began: whatever this outcome says (typically SHUT_DOWN, or a peer removed by a
+            // stopping router), the row stays INFLIGHT and the next start makes it pending again.
+            outcomesAfterStop.incrementAndGet();
+            return;
+        }
         long now = clock.millis();
         Writer.Op<Boolean> transition;
         long retryAt = Long.MAX_VALUE;
@@ -297,20 +322,24 @@ final class Drainer {
         } else {
             Throwable cause = OutboxService.unwrap(error);
             String text = cause instanceof MeshworkException me ? me.code() + ": " + me.getMessage() : String.valueOf(cause);
-            // "already being sent" is the router still holding this very message, typically handed to
-            // it by this outbox before a restart: its fate is unknown here, so ask again later
-            boolean retryable = !(cause instanceof MeshworkException me) || me.isRetryable()
-                    || me.code() == FailureCode.IDEMPOTENCY_CONFLICT;
-            if (retryable) {
-                retryAt = now + config.backoff().delay(Math.max(0, row.attempts() - 1), random.getAsDouble()).toMillis();
-                transition = RowTransitions.failedRetryable(row.seq(), now, retryAt, config.maxAttempts(), text);
-                if (row.attempts() >= config.maxAttempts()) {
-                    warn("dead:" + target, "outbox message " + db.epoch() + "-" + row.seq() + " to " + target
-                            + " is dead after " + row.attempts() + " attempts: " + text);
+            String id = db.epoch() + "-" + row.seq();
+            switch (FailureVerdict.of(cause)) {
+                case DEAD -> {
+                    transition = RowTransitions.failedPermanent(row.seq(), now, text);
+                    warn("dead:" + target, "outbox message " + id + " to " + target + " is dead: " + text);
                 }
-            } else {
-                transition = RowTransitions.failedPermanent(row.seq(), now, text);
-                warn("dead:" + target, "outbox message " + db.epoch() + "-" + row.seq() + " to " + target + " is dead: " + text);
+                case RELEASE -> {
+                    retryAt = now + config.backoff().delay(0, random.getAsDouble()).toMillis();
+                    transition = RowTransitions.released(row.seq(), now, retryAt, text);
+                }
+                default -> {
+                    retryAt = now + config.backoff().delay(Math.max(0, row.attempts() - 1), random.getAsDouble()).toMillis();
+                    transition = RowTransitions.failedRetryable(row.seq(), now, retryAt, config.maxAttempts(), text);
+                    if (row.attempts() >= config.maxAttempts()) {
+                        warn("dead:" + target, "outbox message " + id + " to " + target
+                                + " is dead after " + row.attempts() + " attempts: " + text);
+                    }
+                }
             }
         }
         record(target, ts, transition, error == null, retryAt);
@@ -324,7 +353,7 @@ final class Drainer {
                 warn("transition", "outbox cannot record a delivery outcome, will retry: " + e.getMessage());
                 if (!closed) {
                     try {
-                        scheduler.schedule(() -> record(target, ts, transition, acked, retryAt),
+                        scheduler.schedule(guarded("record outcome", () -> record(target, ts, transition, acked, retryAt)),
                                 config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
                         return;
                     } catch (RejectedExecutionException ignored) {
@@ -354,6 +383,16 @@ final class Drainer {
         }
     }
 
+    private Runnable guarded(String name, Runnable task) {
+        return GuardedTask.of(name, taskFailures, task);
+    }
+
+    /** Drain figures: outcomes ignored because stop had begun, passes that found the router not ready. */
+    Map<String, Long> counters() {
+        return Map.of("drain.outcomesAfterStop", outcomesAfterStop.get(), "drain.passesNotReady", passesNotReady.get());
+    }
+
+    /** Stops taking rows; outcomes that arrive from now on leave their rows for the next start. */
     void close() {
         closed = true;
         if (poll != null) {

@@ -43,11 +43,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Crash behaviour.</b> A sender crash is harmless (its in-flight rows are re-sent and
  * dropped here as duplicates). A <em>receiver</em> crash while a handler runs leaves records with
- * {@code delivered = 0}: whether the handler finished is unknown. By default they are kept
- * (the handler never sees a duplicate; a message whose handler was interrupted is not
- * redelivered) and counted as {@code inDoubt} with one log line at start;
- * {@code redeliverInDoubt=true} forgets them instead (at-least-once: the handler may see such a
- * message twice). Handlers that need both guarantees must be idempotent themselves.
+ * {@code delivered = 0}: whether the handler finished is unknown. By default
+ * ({@code redeliverInDoubt=true}) they are forgotten at start and counted as {@code inDoubt}
+ * with one log line: the sender's re-send is delivered again (at-least-once; the handler may see
+ * such a message twice, so handlers must be idempotent). {@code redeliverInDoubt=false} keeps
+ * them instead: never a duplicate, but a message whose handler was interrupted is lost.
  */
 public final class InboxReceiver implements MessageHandler {
 

@@ -21,7 +21,7 @@ import java.util.Objects;
  * @param inboxRetention    how long the inbox remembers a message id (the dedup window)
  * @param maxDatabaseBytes  size limit of the database, enforced by SQLite; 0 for none
  * @param maxBatch          most operations committed in one transaction
- * @param redeliverInDoubt  whether inbox records of a crashed receiver whose handler may not have run are forgotten at start (at-least-once) or kept (never a duplicate)
+ * @param redeliverInDoubt  whether inbox records of a crashed receiver whose handler may not have finished are forgotten at start (at-least-once, the default) or kept (never a duplicate, but such a message may be lost)
  */
 public record OutboxConfig(Path file, String synchronous, int maxPayloadBytes, int maxAttempts, BackoffPolicy backoff,
         int windowPerTarget, Duration ackTimeout, Duration pollInterval, Duration doneRetention, Duration inboxRetention,
@@ -51,7 +51,7 @@ public record OutboxConfig(Path file, String synchronous, int maxPayloadBytes, i
     /** The documented defaults, for the database {@code file}. */
     public static OutboxConfig defaults(Path file) {
         return new OutboxConfig(file, "FULL", 512 * 1024, 25, BackoffPolicy.DEFAULT, 256, Duration.ofSeconds(10),
-                Duration.ofSeconds(1), Duration.ofHours(24), Duration.ofDays(7), 0, 4096, false);
+                Duration.ofSeconds(1), Duration.ofHours(24), Duration.ofDays(7), 0, 4096, true);
     }
 
     private static void requirePositive(String name, long v) {

@@ -42,6 +42,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -74,6 +75,8 @@ public final class OutboxService implements Outbox, AutoCloseable {
     private final Drainer drainer;
     private final InboxReceiver inbox;
     private final ScheduledFuture<?> housekeeping;
+    /** Scheduled tasks that threw (each logged; periodic work kept running by {@link GuardedTask}). */
+    private final AtomicLong taskFailures = new AtomicLong();
     /** Touched only on the writer thread. */
     private long nextSeq;
     private volatile boolean closed;
@@ -109,12 +112,13 @@ public final class OutboxService implements Outbox, AutoCloseable {
             throw e;
         }
         ThroughputMeter meter = new ThroughputMeter(nanoTime);
-        this.drainer = new Drainer(config, db, writer, router::get, wallClock, scheduler, random, meter);
+        this.drainer = new Drainer(config, db, writer, router::get, wallClock, scheduler, random, meter, taskFailures);
         this.inbox = new InboxReceiver(config, writer, router::get, wallClock);
         this.inbox.start();
         this.drainer.start();
         long period = Math.min(Duration.ofMinutes(1).toMillis(), Math.max(1000, config.doneRetention().toMillis() / 10));
-        this.housekeeping = scheduler.scheduleWithFixedDelay(this::housekeeping, period, period, TimeUnit.MILLISECONDS);
+        this.housekeeping = scheduler.scheduleWithFixedDelay(GuardedTask.of("housekeeping", taskFailures, this::housekeeping),
+                period, period, TimeUnit.MILLISECONDS);
     }
 
     private long loadNextSeq() {
@@ -202,8 +206,10 @@ public final class OutboxService implements Outbox, AutoCloseable {
         if (request.topic().equals(DeliveryCodec.TOPIC)) {
             throw new PermanentException(FailureCode.ILLEGAL_STATE, "topic " + DeliveryCodec.TOPIC + " is reserved for the outbox itself");
         }
+        // Only a ready router's "unknown" is an answer: before it holds the configured peers, a
+        // configured peer looks unknown too. The row is stored then, and the drain waits.
         Router r = router.get();
-        if (r != null && r.peer(request.target()).isEmpty() && !r.localNode().equals(request.target())) {
+        if (r != null && r.isReady() && r.peer(request.target()).isEmpty() && !r.localNode().equals(request.target())) {
             throw new PermanentException(FailureCode.UNKNOWN_PEER, "target " + request.target() + " is not a known peer");
         }
     }
@@ -391,20 +397,22 @@ public final class OutboxService implements Outbox, AutoCloseable {
         return writer.timings();
     }
 
-    /** Inbox figures: ids remembered, duplicates acknowledged without delivery, records in doubt found at start. */
+    /**
+     * Inbox figures (delivered, duplicates acknowledged without delivery, failed, records in doubt
+     * found at start), drain figures and {@code tasks.failed}.
+     */
     public Map<String, Long> inboxCounters() {
-        return inbox.counters();
+        Map<String, Long> all = new HashMap<>(inbox.counters());
+        all.putAll(drainer.counters());
+        all.put("tasks.failed", taskFailures.get());
+        return Map.copyOf(all);
     }
 
     private void housekeeping() {
-        try {
-            int purged = purgeDone(config.doneRetention());
-            int pruned = inbox.prune();
-            if (purged > 0 || pruned > 0) {
-                LOG.debug("outbox purged {} done rows and {} inbox records", purged, pruned);
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("outbox housekeeping failed: {}", e.getMessage());
+        int purged = purgeDone(config.doneRetention());
+        int pruned = inbox.prune();
+        if (purged > 0 || pruned > 0) {
+            LOG.debug("outbox purged {} done rows and {} inbox records", purged, pruned);
         }
     }
 
@@ -430,14 +438,19 @@ public final class OutboxService implements Outbox, AutoCloseable {
         return new PermanentException(FailureCode.INTERNAL, String.valueOf(t), t);
     }
 
+    /**
+     * Stops: first the drain (it takes no more rows, and outcomes arriving from now on leave
+     * their rows INFLIGHT for the next start's recovery), then the writer and the file. Nothing
+     * here marks a row; stopping never kills one.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        housekeeping.cancel(false);
         drainer.close();
+        housekeeping.cancel(false);
         writer.close();
         completions.shutdown();
         try {

@@ -98,8 +98,8 @@ public final class SqliteOutbox implements Outbox, MessageHandler, PeerListener 
         int maxBatch() default 4096;
 
         @AttributeDefinition(description = "After a receiver crash, forget inbox records whose handler may not have finished, "
-                + "so a re-send is delivered again (at-least-once) instead of never twice.")
-        boolean redeliverInDoubt() default false;
+                + "so a re-send is delivered again (at-least-once, the default); false: never twice, but such a message may be lost.")
+        boolean redeliverInDoubt() default true;
     }
 
     private volatile Router router;

@@ -163,15 +163,15 @@ class DrainAndInboxTest {
     }
 
     @Test
-    void permanentFailureMakesTheRowDeadWithItsLastError() {
+    void refusalPermanentForTheMessageItselfMakesTheRowDeadWithItsLastError() {
         OutboxService a = node(A);
         node(B);
-        mesh.faults(B).failWith = id -> new PermanentException(FailureCode.UNTRUSTED, "peer refused our key");
+        mesh.faults(B).failWith = id -> new PermanentException(FailureCode.PAYLOAD_TOO_LARGE, "the peer takes at most 1 KiB");
         String id = a.enqueue(OutboxRequest.of(B, "orders", bytes("x"))).messageId();
         awaitState(a, id, OutboxState.DEAD);
         OutboxMessage m = a.get(id).orElseThrow();
         assertEquals(1, m.attempts());
-        assertTrue(m.lastError().orElseThrow().contains("UNTRUSTED"), m.lastError().toString());
+        assertTrue(m.lastError().orElseThrow().contains("PAYLOAD_TOO_LARGE"), m.lastError().toString());
     }
 
     @Test
@@ -324,7 +324,7 @@ class DrainAndInboxTest {
     }
 
     @Test
-    void afterAReceiverCrashARecordInDoubtIsNotDeliveredAgainByDefault() throws Exception {
+    void afterAReceiverCrashARecordInDoubtIsNotDeliveredAgainWhenRedeliveryIsTurnedOff() throws Exception {
         leaveARecordInDoubt("b1");
         OutboxService b = new OutboxService(config("b1", 64, BackoffPolicy.DEFAULT, 25, false), InstantSource.system(), System::nanoTime,
                 scheduler, () -> 0.5);

@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -62,6 +63,8 @@ final class InMemoryMesh implements AutoCloseable {
         return t;
     });
     final AtomicLong sends = new AtomicLong();
+    /** Per node, what its router answers to {@link Router#isReady()} (ready when absent). */
+    final Map<NodeId, BooleanSupplier> readiness = new ConcurrentHashMap<>();
 
     /** Adds a node; returns its router. */
     Router node(NodeId id) {
@@ -71,6 +74,11 @@ final class InMemoryMesh implements AutoCloseable {
 
     void register(NodeId node, String topic, MessageHandler h) {
         handlers.computeIfAbsent(node, k -> new ConcurrentHashMap<>()).computeIfAbsent(topic, k -> new CopyOnWriteArrayList<>()).add(h);
+    }
+
+    /** Drops every handler of {@code topic} at {@code node} (its process died). */
+    void unregister(NodeId node, String topic) {
+        handlers.getOrDefault(node, Map.of()).remove(topic);
     }
 
     Faults faults(NodeId target) {
@@ -156,6 +164,11 @@ final class InMemoryMesh implements AutoCloseable {
                 });
             });
             return result;
+        }
+
+        @Override
+        public boolean isReady() {
+            return readiness.getOrDefault(self, () -> true).getAsBoolean();
         }
 
         @Override

@@ -398,7 +398,17 @@ public final class MeshCore implements Router {
     }
 
     @Override
-    public synchronized boolean removePeer(NodeId node) {
+    public boolean removePeer(NodeId node) {
+        return removePeer(node, false);
+    }
+
+    /**
+     * Removes a peer; its held messages fail <em>retryable</em> either way, so a durable sender
+     * never takes the removal for the message's fault: {@code SHUT_DOWN} when {@code stopping}
+     * (the node or the router's bundle is going down), {@code UNKNOWN_PEER} when its
+     * configuration was deleted while the node runs (it may come back).
+     */
+    public synchronized boolean removePeer(NodeId node, boolean stopping) {
         Link link = links.remove(node);
         if (link == null) {
             return false;
@@ -411,7 +421,8 @@ public final class MeshCore implements Router {
         }
         setLinkState(link, LinkState.REMOVED, "removed");
         for (Pending p : allHeld(link)) {
-            fail(p, new PermanentException(FailureCode.UNKNOWN_PEER, "peer " + node + " was removed"));
+            fail(p, stopping ? new RetryableException(FailureCode.SHUT_DOWN, "node stopping: peer " + node + " was removed")
+                    : new RetryableException(FailureCode.UNKNOWN_PEER, "peer " + node + " was removed"));
         }
         broadcastNeighbours();
         return true;

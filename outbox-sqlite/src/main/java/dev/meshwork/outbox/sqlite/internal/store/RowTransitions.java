@@ -13,14 +13,19 @@ import java.util.List;
  * inside the {@link Writer}'s transaction.
  *
  * <pre>
- *   insert ───────────────▶ PENDING ──claim──▶ INFLIGHT ──acked──▶ DONE ──purge──▶ (deleted)
- *                             ▲  ▲                 │
- *                             │  └──retryable, attempts &lt; cap, backoff──┤
- *                             │                    ├──retryable at cap, or permanent──▶ DEAD
- *   recover (start-up) ◀──────┼──── INFLIGHT       │
- *   retry: DEAD, ABORTED ─────┘     abort: PENDING, DEAD ──▶ ABORTED
+ *   insert ──▶ PENDING ──claim──▶ INFLIGHT ──acked──▶ DONE ──purge──▶ (deleted)
+ *               ▲  ▲  ▲              │
+ *               │  │  └─ retryable / not fatal to the message, attempts &lt; cap, backoff
+ *               │  └──── released (node stopping): attempt not counted, backoff
+ *               │                    ├── at the cap, or refused for the message itself ──▶ DEAD
+ *               ├──── recover (start-up), attempt not counted ◀── INFLIGHT
+ *               └──── retry (admin): DEAD, ABORTED          abort (admin): PENDING, DEAD ──▶ ABORTED
  *   peerUp: PENDING in backoff ──▶ PENDING due now
  * </pre>
+ *
+ * <p>Nothing on the way down kills a row: the start-up recovery and {@link #released} give the
+ * interrupted attempt back, so a row reaches its attempt cap only through attempts that had an
+ * outcome.
  *
  * <p>Why the guard in every statement: a transition that finds its row in another state (an
  * admin abort raced a completion, a late ack after restart) changes nothing and reports
@@ -97,6 +102,24 @@ public final class RowTransitions {
         };
     }
 
+    /**
+     * INFLIGHT → PENDING with {@code nextAttemptAt}, the attempt not counted: the failure was the
+     * local node's (stopping), not the message's. Never DEAD, whatever the attempt count.
+     */
+    public static Writer.Op<Boolean> released(long seq, long nowMillis, long nextAttemptAt, String error) {
+        return tx -> {
+            PreparedStatement ps = tx.prepare("""
+                    UPDATE outbox SET state = 'PENDING', attempts = MAX(attempts - 1, 0), next_attempt_at = ?1,
+                                      last_error = ?2, updated_at = ?3
+                    WHERE seq = ?4 AND state = 'INFLIGHT'""");
+            ps.setLong(1, nextAttemptAt);
+            ps.setString(2, error);
+            ps.setLong(3, nowMillis);
+            ps.setLong(4, seq);
+            return ps.executeUpdate() == 1;
+        };
+    }
+
     /** INFLIGHT → DEAD: a permanent failure; keeps {@code error}. */
     public static Writer.Op<Boolean> failedPermanent(long seq, long nowMillis, String error) {
         return tx -> {
@@ -126,10 +149,15 @@ public final class RowTransitions {
         };
     }
 
-    /** INFLIGHT → PENDING, due now, for every row: at start-up, their sender is gone. */
+    /**
+     * INFLIGHT → PENDING, due now, for every row: at start-up, their sender is gone. The
+     * interrupted attempt had no outcome and is not counted, so stops and crashes never bring a
+     * row nearer its attempt cap.
+     */
     public static Writer.Op<Integer> recoverInflight(long nowMillis) {
         return tx -> {
-            PreparedStatement ps = tx.prepare("UPDATE outbox SET state = 'PENDING', next_attempt_at = ?1, updated_at = ?1 WHERE state = 'INFLIGHT'");
+            PreparedStatement ps = tx.prepare("UPDATE outbox SET state = 'PENDING', attempts = MAX(attempts - 1, 0), "
+                    + "next_attempt_at = ?1, updated_at = ?1 WHERE state = 'INFLIGHT'");
             ps.setLong(1, nowMillis);
             return ps.executeUpdate();
         };

@@ -1,7 +1,10 @@
 package dev.meshwork.transport.multichannel.internal.ds;
 
 import dev.meshwork.api.BackoffPolicy;
+import dev.meshwork.api.FailureCode;
 import dev.meshwork.api.NodeId;
+import dev.meshwork.api.PermanentException;
+import dev.meshwork.api.RetryableException;
 import dev.meshwork.api.router.DeliveryResult;
 import dev.meshwork.api.router.InboundMessage;
 import dev.meshwork.api.router.MessageHandler;
@@ -36,7 +39,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -64,6 +69,14 @@ import org.slf4j.LoggerFactory;
  * peers replayed into it), so the registered services and the {@code PeerComponent}s that
  * reference them stay as they are. Without {@code @Modified}, SCR would deactivate the component,
  * unbind every {@code PeerComponent} (static reference) and redo all of it.
+ *
+ * <p><b>Start and stop</b> (docs/lifecycle.md). The router registers before its peers: each
+ * {@code PeerComponent} needs the {@link Router} and adds its peer when SCR gets to it. Until
+ * every {@code dev.meshwork.peer} configuration ConfigAdmin holds has been added
+ * ({@link ConfiguredPeers}), {@link #isReady()} is false, and a send to a configured peer not
+ * added yet fails retryable ({@code UNREACHABLE_PEER}) instead of permanent {@code UNKNOWN_PEER}.
+ * On stop SCR deactivates the {@code PeerComponent}s first; a peer removed while this bundle or
+ * the framework is stopping fails its held sends with a retryable {@code SHUT_DOWN}.
  */
 @Component(service = {Router.class, NodeIdentity.class}, configurationPid = "dev.meshwork.node",
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
@@ -137,9 +150,17 @@ public final class MeshRouter implements Router, NodeIdentity {
     private ExecutorService callbacks;
     private final List<URI> waitingListens = new ArrayList<>();
     private Config current;
+    private volatile BundleContext context;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ConfigurationAdmin configAdmin;
+
+    private final ConfiguredPeers configured = new ConfiguredPeers(() -> configAdmin, System::nanoTime);
 
     @Activate
     void activate(BundleContext context, Config config) {
+        this.context = context;
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "meshwork-router"));
         callbacks = Executors.newCachedThreadPool(r -> thread(r, "meshwork-handlers"));
         try {
@@ -206,6 +227,7 @@ public final class MeshRouter implements Router, NodeIdentity {
         synchronized (this) {
             current = config;
             waitingListens.clear();
+            configured.restart();
             core = c;
             replay = List.copyOf(bound);
             peers = List.copyOf(peerConfigs.values());
@@ -270,6 +292,7 @@ public final class MeshRouter implements Router, NodeIdentity {
 
     @Deactivate
     void deactivate() {
+        context = null;
         stopCore();
         scheduler.shutdownNow();
         callbacks.shutdown();
@@ -399,7 +422,52 @@ public final class MeshRouter implements Router, NodeIdentity {
 
     @Override
     public CompletableFuture<DeliveryResult> send(NodeId target, String topic, byte[] payload, SendOptions options) {
-        return core().send(target, topic, payload, options);
+        CompletableFuture<DeliveryResult> sent = core().send(target, topic, payload, options);
+        if (sent.isCompletedExceptionally() && unknownPeer(sent)) {
+            if (stopping()) {
+                // the PeerComponents went first: the peer is gone because the node stops, not for good
+                return CompletableFuture.failedFuture(new RetryableException(FailureCode.SHUT_DOWN,
+                        "node stopping: peer " + target + " was removed"));
+            }
+            if (configured.isConfigured(target)) {
+                // ConfigAdmin holds the peer; SCR has not added it yet (starting, or a new configuration)
+                return CompletableFuture.failedFuture(new RetryableException(FailureCode.UNREACHABLE_PEER,
+                        "peer " + target + " is configured but not added yet; try again shortly"));
+            }
+        }
+        return sent;
+    }
+
+    private static boolean unknownPeer(CompletableFuture<?> failed) {
+        Throwable e = failed.handle((r, t) -> t).join();
+        return e instanceof PermanentException p && p.code() == FailureCode.UNKNOWN_PEER;
+    }
+
+    /** Not while stopping either: the PeerComponents are removed first, and their peers must not look unknown. */
+    @Override
+    public boolean isReady() {
+        MeshCore c = core;
+        if (c == null || stopping()) {
+            return false;
+        }
+        return configured.isReady(() -> {
+            synchronized (this) {
+                return List.copyOf(peerConfigs.keySet());
+            }
+        });
+    }
+
+    /** Whether this bundle or the whole framework is on its way down (a peer removed now is not a configuration change). */
+    private boolean stopping() {
+        BundleContext c = context;
+        if (c == null) {
+            return true;
+        }
+        try {
+            return c.getBundle().getState() == Bundle.STOPPING || c.getBundle(0).getState() == Bundle.STOPPING;
+        } catch (IllegalStateException e) {
+            return true; // the context is no longer valid: the bundle stopped
+        }
     }
 
     @Override
@@ -411,11 +479,17 @@ public final class MeshRouter implements Router, NodeIdentity {
     public void addPeer(PeerConfig peer) {
         MeshCore c = core;
         if (c != null) {
-            c.addPeer(peer); // validates: a refused configuration is not recorded
+            try {
+                c.addPeer(peer); // validates: a refused configuration is not recorded
+            } catch (RuntimeException e) {
+                configured.refused(peer.node()); // readiness does not wait for a peer that will not come
+                throw e;
+            }
         }
         synchronized (this) {
             peerConfigs.put(peer.node(), peer);
         }
+        configured.accepted(peer.node());
     }
 
     @Override
@@ -424,7 +498,7 @@ public final class MeshRouter implements Router, NodeIdentity {
             peerConfigs.remove(node);
         }
         MeshCore c = core;
-        return c != null && c.removePeer(node);
+        return c != null && c.removePeer(node, stopping());
     }
 
     @Override
