@@ -26,22 +26,31 @@ import java.util.TreeMap;
  *   <li>lost: accepted, never reached the handler;</li>
  *   <li>missing rows: accepted, but no row in the sender's outbox (the 2xx lied about durability);</li>
  *   <li>dead: rows in state DEAD; left: rows still PENDING or INFLIGHT;</li>
- *   <li>duplicates to the handler: invocations beyond the first per message id, and of those the
- *       ones whose earlier invocation was in an earlier incarnation of the receiver (a redelivery
- *       across its crash, see the inbox's in-doubt records).</li>
+ *   <li>duplicates to the handler: completed invocations beyond the first per message id, and of
+ *       those the ones whose earlier invocation was in an earlier run of the receiver (a
+ *       redelivery across its crash);</li>
+ *   <li>in doubt at starts: the records the receiver's inbox reported, at its starts, as left in
+ *       doubt by its crash (and forgot, so that they are redelivered: at-least-once).</li>
  * </ul>
+ *
+ * <p>Why duplicates across a receiver crash are judged apart: at-least-once (the default, see
+ * docs/lifecycle.md) redelivers a message whose handler may have finished just before the crash;
+ * the handler may then see it twice, and only those in-doubt records may cause that. A duplicate
+ * within one run of the receiver, or more across crashes than records were in doubt, breaks the
+ * inbox's dedup.
  */
 public final class CrashOracle {
 
     /** What the oracle found; see the class comment for each count. */
     public record Findings(int lost, int missingRows, int dead, int left, int duplicatesToHandler, int duplicatesAcrossReceiverCrash,
-            int inboxInDoubt, Map<String, Integer> outboxByState, List<String> examples) {
+            int inboxInDoubt, long inDoubtAtStarts, Map<String, Integer> outboxByState, List<String> examples) {
     }
 
     private CrashOracle() {
     }
 
-    static Findings judge(Map<String, String> accepted, Path senderDb, Path receiverDb, Path handlerLog) throws IOException, SQLException {
+    static Findings judge(Map<String, String> accepted, Path senderDb, Path receiverDb, Path handlerLog, long inDoubtAtStarts)
+            throws IOException, SQLException {
         Map<String, Integer> byState = new TreeMap<>();
         Set<String> rows = new java.util.HashSet<>();
         List<String> examples = new ArrayList<>();
@@ -101,6 +110,6 @@ public final class CrashOracle {
         }
         int dead = byState.getOrDefault("DEAD", 0);
         int left = byState.getOrDefault("PENDING", 0) + byState.getOrDefault("INFLIGHT", 0);
-        return new Findings(lost, missing, dead, left, duplicates, acrossCrash, inDoubt, byState, examples);
+        return new Findings(lost, missing, dead, left, duplicates, acrossCrash, inDoubt, inDoubtAtStarts, byState, examples);
     }
 }

@@ -40,9 +40,13 @@ public record CrashReport(long seed, int kills, int enqueuedOk, CrashOracle.Find
         if (findings.left() > 0) {
             v.add(findings.left() + " rows are still PENDING or INFLIGHT: the outbox did not drain");
         }
-        if (findings.duplicatesToHandler() > 0) {
-            v.add(findings.duplicatesToHandler() + " duplicates reached the handler (" + findings.duplicatesAcrossReceiverCrash()
-                    + " of them across a receiver crash)");
+        int withinRun = findings.duplicatesToHandler() - findings.duplicatesAcrossReceiverCrash();
+        if (withinRun > 0) {
+            v.add(withinRun + " duplicates reached the handler within one run of the receiver (the inbox's dedup failed)");
+        }
+        if (findings.duplicatesAcrossReceiverCrash() > findings.inDoubtAtStarts()) {
+            v.add(findings.duplicatesAcrossReceiverCrash() + " duplicates reached the handler across receiver crashes, but only "
+                    + findings.inDoubtAtStarts() + " records were in doubt (redelivered) at its starts");
         }
         long permanent = answers.entrySet().stream().filter(e -> e.getKey().startsWith("4")).mapToLong(Map.Entry::getValue).sum();
         if (permanent > 0) {
@@ -60,7 +64,8 @@ public record CrashReport(long seed, int kills, int enqueuedOk, CrashOracle.Find
         text.append(resultLine()).append('\n');
         violations().forEach(line -> text.append("  broken: ").append(line).append('\n'));
         text.append("  outbox rows by state: ").append(findings.outboxByState()).append(", inbox records in doubt: ")
-                .append(findings.inboxInDoubt()).append('\n');
+                .append(findings.inboxInDoubt()).append(", reported in doubt at the receiver's starts: ").append(findings.inDoubtAtStarts())
+                .append('\n');
         text.append("  client answers: ").append(answers).append('\n');
         findings.examples().forEach(line -> text.append("  e.g. ").append(line).append('\n'));
         text.append("  schedule:\n");

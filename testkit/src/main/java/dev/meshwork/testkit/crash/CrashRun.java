@@ -33,6 +33,8 @@ public final class CrashRun {
     private static final Duration START = Duration.ofSeconds(90);
     private static final Duration STOP = Duration.ofSeconds(30);
     private static final Duration DRAIN = Duration.ofSeconds(120);
+    /** The inbox's line at start for records a crashed receiver left in doubt (InboxReceiver.start). */
+    private static final Pattern IN_DOUBT = Pattern.compile("outbox inbox: (\\d+) messages were being handled when this node last stopped");
     private static final Pattern BY_STATE = Pattern.compile("\"byState\":\\{([^}]*)\\}");
 
     /**
@@ -111,7 +113,7 @@ public final class CrashRun {
                 }
             }
             CrashOracle.Findings findings = CrashOracle.judge(accepted, alpha.dataDir().resolve("outbox.db"),
-                    beta.dataDir().resolve("outbox.db"), beta.dataDir().resolve(CrashProbe.LOG));
+                    beta.dataDir().resolve("outbox.db"), beta.dataDir().resolve(CrashProbe.LOG), beta.sumLogged(IN_DOUBT));
             Map<String, Long> answers = new TreeMap<>();
             for (EnqueueClient client : clients) {
                 client.answers.forEach((k, v) -> answers.merge(k, v.get(), Long::sum));

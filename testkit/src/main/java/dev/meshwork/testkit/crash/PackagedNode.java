@@ -193,6 +193,23 @@ public final class PackagedNode implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The sum of the number in group 1 of {@code pattern} over every start's stderr (the node's log) so far. */
+    public long sumLogged(Pattern pattern) throws IOException {
+        long sum = 0;
+        for (int n = 1; n <= starts; n++) {
+            Path log = dir.resolve("err-" + n + ".log");
+            if (Files.exists(log)) {
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    Matcher m = pattern.matcher(line);
+                    if (m.find()) {
+                        sum += Long.parseLong(m.group(1));
+                    }
+                }
+            }
+        }
+        return sum;
+    }
+
     private static Optional<String> match(Pattern pattern, String text) {
         Matcher m = pattern.matcher(text);
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
