@@ -42,12 +42,10 @@ class DataDirectoryOwnerIT {
     @ParameterizedTest(name = "outbox bundle present: {0}")
     @ValueSource(booleans = {true, false})
     void aSecondNodeOnARunningNodesDataDirectoryIsRefusedAndChangesNothing(boolean withOutbox) throws Exception {
-        List<String> runtime = withOutbox ? List.of() : runtimeWithoutOutbox();
+        String[] node = nodeArgs(withOutbox);
         Path data = work.resolve("data");
-        Path config = work.resolve("node.yaml");
-        Files.writeString(config, "node:\n  id: owner\n  listen:\n    - \"ws://127.0.0.1:0/mesh\"\nconsole:\n  port: 0\n");
 
-        try (NodeProcess first = NodeProcess.start(JAVA, work, args(runtime, config, data))) {
+        try (NodeProcess first = NodeProcess.start(JAVA, work, node)) {
             first.awaitStdout(l -> l.startsWith("Meshwork node owner"), Duration.ofSeconds(30));
             Matcher console = CONSOLE.matcher(first.awaitStderr(l -> CONSOLE.matcher(l).find(), Duration.ofSeconds(10)));
             assertTrue(console.find());
@@ -55,7 +53,7 @@ class DataDirectoryOwnerIT {
             assertEquals(withOutbox, Files.exists(data.resolve("outbox.db")), "the runtime is the one this case means");
             Map<String, String> before = snapshot(data);
 
-            try (NodeProcess second = NodeProcess.start(JAVA, work, args(runtime, config, data))) {
+            try (NodeProcess second = NodeProcess.start(JAVA, work, node)) {
                 assertEquals(1, second.awaitExit(Duration.ofSeconds(30)), "refused: " + second.stderr());
                 List<String> errors = second.stderr();
                 assertEquals(1, errors.size(), "exactly one line: " + errors);
@@ -77,18 +75,16 @@ class DataDirectoryOwnerIT {
     @ParameterizedTest(name = "outbox bundle present: {0}")
     @ValueSource(booleans = {true, false})
     void aKilledOwnerLeavesNoLockBehind(boolean withOutbox) throws Exception {
-        List<String> runtime = withOutbox ? List.of() : runtimeWithoutOutbox();
+        String[] node = nodeArgs(withOutbox);
         Path data = work.resolve("data");
-        Path config = work.resolve("node.yaml");
-        Files.writeString(config, "node:\n  id: owner\n  listen:\n    - \"ws://127.0.0.1:0/mesh\"\nconsole:\n  port: 0\n");
         long killedPid;
-        try (NodeProcess first = NodeProcess.start(JAVA, work, args(runtime, config, data))) {
+        try (NodeProcess first = NodeProcess.start(JAVA, work, node)) {
             first.awaitStdout(l -> l.startsWith("Meshwork node owner"), Duration.ofSeconds(30));
             killedPid = first.pid();
         }
         // SIGKILLed above (close): the lock file stays, the OS lock does not.
         assertTrue(Files.readString(data.resolve(DataDirectoryLock.FILE)).contains("pid " + killedPid));
-        try (NodeProcess next = NodeProcess.start(JAVA, work, args(runtime, config, data))) {
+        try (NodeProcess next = NodeProcess.start(JAVA, work, node)) {
             next.awaitStdout(l -> l.startsWith("Meshwork node owner"), Duration.ofSeconds(30));
             String owner = Files.readString(data.resolve(DataDirectoryLock.FILE));
             assertTrue(owner.contains("pid " + next.pid()), owner);
@@ -97,9 +93,15 @@ class DataDirectoryOwnerIT {
         }
     }
 
-    private static String[] args(List<String> runtime, Path config, Path data) {
-        List<String> args = new ArrayList<>(runtime);
-        args.addAll(List.of("--config", config.toString(), "--data", data.toString()));
+    /**
+     * The command line of a node on {@code work/data}, on port 0 for its mesh listener and console
+     * (two of them never collide on a port), with the embedded runtime or one without the outbox.
+     */
+    private String[] nodeArgs(boolean withOutbox) throws Exception {
+        Path config = Files.writeString(work.resolve("node.yaml"),
+                "node:\n  id: owner\n  listen:\n    - \"ws://127.0.0.1:0/mesh\"\nconsole:\n  port: 0\n");
+        List<String> args = new ArrayList<>(withOutbox ? List.of() : runtimeWithoutOutbox());
+        args.addAll(List.of("--config", config.toString(), "--data", work.resolve("data").toString()));
         return args.toArray(String[]::new);
     }
 
