@@ -41,8 +41,9 @@ public final class CrashBench {
         System.out.printf("%-28s %s%n", "outbox rows by state", report.findings().outboxByState());
         System.out.printf("%-28s %s%n", "lost / dead / left", report.findings().lost() + " / " + report.findings().dead() + " / "
                 + report.findings().left());
-        System.out.printf("%-28s %s (%s across a receiver crash)%n", "duplicates to the handler", report.findings().duplicatesToHandler(),
-                report.findings().duplicatesAcrossReceiverCrash());
+        System.out.printf("%-28s %s (%s across a receiver crash; %s inbox records were in doubt at the receiver's starts)%n",
+                "duplicates to the handler", report.findings().duplicatesToHandler(), report.findings().duplicatesAcrossReceiverCrash(),
+                report.findings().inDoubtAtStarts());
         System.out.printf("%-28s %.1f s%n", "worst recovery", report.maxRecoverySeconds());
         if (report.violations().isEmpty()) {
             deleteTree(root);
