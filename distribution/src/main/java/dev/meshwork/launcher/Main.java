@@ -100,8 +100,16 @@ public final class Main {
 
         Path dataDir = options.dataDir().or(config::dataDir).orElse(Path.of("data")).toAbsolutePath().normalize();
         prepareDirectory(dataDir, "data directory");
-        prepareDirectory(options.bundlesDir().toAbsolutePath(), "bundles directory");
+        // Before anything else touches the directory: a second node on it is refused here, having
+        // changed nothing (Felix would clean felix-cache/ at its first init).
+        try (DataDirectoryLock owner = DataDirectoryLock.acquire(dataDir)) {
+            prepareDirectory(options.bundlesDir().toAbsolutePath(), "bundles directory");
+            return runFramework(options, out, bundles, catalog, sources, config, dataDir);
+        }
+    }
 
+    private static int runFramework(LaunchOptions options, PrintStream out, List<EmbeddedBundles.Entry> bundles,
+            MetatypeCatalog catalog, ConfigSources sources, NodeConfiguration.Resolved config, Path dataDir) throws LaunchException {
         Logger log = LoggerFactory.getLogger(Main.class);
         MeshworkFramework framework = MeshworkFramework.create(dataDir, options.bundlesDir(), options.shell(), options.logLevel());
         CountDownLatch stopped = new CountDownLatch(1);

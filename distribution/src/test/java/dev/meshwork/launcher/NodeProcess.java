@@ -74,9 +74,18 @@ final class NodeProcess implements AutoCloseable {
 
     /** Waits for a stdout line matching {@code condition}; fails with the output so far. */
     String awaitStdout(Predicate<String> condition, Duration timeout) throws InterruptedException {
+        return awaitLine(stdout, condition, timeout);
+    }
+
+    /** Waits for a stderr line (where the node logs) matching {@code condition}; fails with the output so far. */
+    String awaitStderr(Predicate<String> condition, Duration timeout) throws InterruptedException {
+        return awaitLine(stderr, condition, timeout);
+    }
+
+    private String awaitLine(List<String> lines, Predicate<String> condition, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (String line : stdout) {
+            for (String line : lines) {
                 if (condition.test(line)) {
                     return line;
                 }
