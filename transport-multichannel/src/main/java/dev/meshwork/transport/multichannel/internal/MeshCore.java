@@ -86,6 +86,8 @@ public final class MeshCore implements Router {
     private static final long TICK_MILLIS = 20;
     private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
     private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
+    /** How long a relay through which a message was lost is passed over for that target (see {@link NeighbourClaims}). */
+    private static final long RELAY_HOLD_DOWN_NANOS = Duration.ofSeconds(30).toNanos();
     /**
      * Leads the reason of a hello refused because this node has no configuration for the dialer
      * (yet). Peer configurations arrive asynchronously (at start-up after the listener is bound,
@@ -116,7 +118,8 @@ public final class MeshCore implements Router {
     private final Map<String, Long> counters = new TreeMap<>();
     private final List<Listen> listens = new CopyOnWriteArrayList<>();
     private final DedupWindow<Delivery> received;
-    private final DedupWindow<Link> relayed;
+    private final RelayLog relayed;
+    private final NeighbourClaims claims;
     private final DedupWindow<Boolean> seenNonces;
     private long neighboursVersion;
     /** Log lines that bad input can trigger: at most 5 a second, the counters keep the full story. */
@@ -145,7 +148,8 @@ public final class MeshCore implements Router {
         this.badInputLog = new RateLimiter(5, nanoTime.getAsLong());
         long window = settings.dedupWindow().toNanos();
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
-        this.relayed = new DedupWindow<>(window, settings.dedupCapacity());
+        this.relayed = new RelayLog(window, settings.dedupCapacity());
+        this.claims = new NeighbourClaims(identity.nodeId(), RELAY_HOLD_DOWN_NANOS);
         this.seenNonces = new DedupWindow<>(Duration.ofHours(1).toNanos(), settings.dedupCapacity());
     }
 
@@ -410,6 +414,7 @@ public final class MeshCore implements Router {
             link.staggerTimer.cancel(false);
         }
         setLinkState(link, LinkState.REMOVED, "removed");
+        claims.forget(node);
         for (Pending p : allHeld(link)) {
             fail(p, new PermanentException(FailureCode.UNKNOWN_PEER, "peer " + node + " was removed"));
         }
@@ -455,6 +460,11 @@ public final class MeshCore implements Router {
             return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE,
                     "payload of " + payload.length + " bytes exceeds " + settings.maxPayloadBytes()));
         }
+        InboundLimits.Breach breach = settings.limits().check(id, topic, options.headers());
+        if (breach != null) {
+            count(breach.counter() + ".out");
+            return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE, breach.reason()));
+        }
         if (target.equals(identity.nodeId())) {
             InboundMessage local = new InboundMessage(id, target, topic, payload, options.headers(), Optional.empty(),
                     wall.instant());
@@ -469,7 +479,7 @@ public final class MeshCore implements Router {
             Link link = links.get(target);
             if (link == null) {
                 if (relayFor(target) == null) {
-                    boolean known = links.values().stream().anyMatch(l -> l.neighbours.contains(target));
+                    boolean known = claims.claimed(target);
                     return CompletableFuture.failedFuture(known
                             ? new RetryableException(FailureCode.UNREACHABLE_PEER, "no route to " + target)
                             : new PermanentException(FailureCode.UNKNOWN_PEER, "unknown peer " + target));
@@ -877,8 +887,7 @@ public final class MeshCore implements Router {
             }
         }
         received.removePrefix(link.node.value() + "/");
-        link.neighbours.clear();
-        link.neighboursVersion = -1;
+        claims.forget(link.node);
         requeueInflight(link, null);
         emit(PeerEvent.Type.PEER_RESTARTED, link, "new incarnation " + incarnation);
     }
@@ -1030,14 +1039,13 @@ public final class MeshCore implements Router {
         return via == null ? null : via.active;
     }
 
-    /** A neighbour with an open active channel that announced {@code target} as its direct neighbour. */
+    /** A peer with an open active channel that claims {@code target} as its direct neighbour, chosen by {@link NeighbourClaims}. */
     private Link relayFor(NodeId target) {
-        for (Link l : links.values()) {
-            if (!l.node.equals(target) && l.active != null && l.active.isOpen() && l.neighbours.contains(target)) {
-                return l;
-            }
-        }
-        return null;
+        NodeId via = claims.choose(target, n -> {
+            Link l = links.get(n);
+            return l != null && l.active != null && l.active.isOpen();
+        }, nanoTime.getAsLong());
+        return via == null ? null : links.get(via);
     }
 
     private void flush(Link link) {
@@ -1118,6 +1126,10 @@ public final class MeshCore implements Router {
             }
             boolean written = p.everWritten;
             count(written ? "dropped.ackTimeout" : "dropped.expired");
+            if (written && p.writtenOn != null && p.writtenOn.link != p.link) {
+                claims.failed(p.target, p.writtenOn.link.node, nanoTime.getAsLong());
+                count("relay.timeouts");
+            }
             fail(p, new RetryableException(written ? FailureCode.TIMEOUT : FailureCode.EXPIRED, written
                     ? "no ack from " + p.target + " within the timeout"
                     : "not delivered to " + p.target + " within the timeout (" + info(p.link).route() + ")"));
@@ -1183,7 +1195,7 @@ public final class MeshCore implements Router {
         }
         NodeId source = NodeId.of(env.getSource());
         NodeId target = NodeId.of(env.getTarget());
-        if (source.equals(identity.nodeId()) || (!source.equals(from.node) && !from.neighbours.contains(source))) {
+        if (source.equals(identity.nodeId()) || (!source.equals(from.node) && !claims.claimedBy(from.node).contains(source))) {
             count("refused.spoofedSource");
             protocolViolation(ch, "envelope claims source " + source + " which " + from.node + " cannot relay");
             return;
@@ -1205,6 +1217,16 @@ public final class MeshCore implements Router {
             count("refused.payloadTooLarge");
             nack(ch, env, FailureCode.PAYLOAD_TOO_LARGE, env.getPayload().size() + " bytes exceed "
                     + settings.maxPayloadBytes(), false);
+            return;
+        }
+        InboundLimits.Breach breach = settings.limits().check(env.getMessageId(), env.getTopic(), env.getHeadersMap());
+        if (breach != null) {
+            count(breach.counter());
+            from.count(breach.counter());
+            if (badInputLog.tryAcquire(now)) {
+                LOG.info("refusing a message from {}: {}", from.node, breach.reason());
+            }
+            nack(ch, env, FailureCode.PAYLOAD_TOO_LARGE, breach.reason(), false);
             return;
         }
         if (!target.equals(identity.nodeId())) {
@@ -1262,15 +1284,15 @@ public final class MeshCore implements Router {
             return;
         }
         long now = nanoTime.getAsLong();
-        if (!relayed.add(env.getMessageId(), ch.link, now)) {
-            count("duplicatesDropped.relay");
-            relayed.put(env.getMessageId(), ch.link);
-        }
         Link next = links.get(target);
         Channel out = next != null && next.active != null && next.active.isOpen() ? next.active : null;
         if (out == null || next == ch.link) {
             count("refused.unreachable");
             nack(ch, env, FailureCode.UNREACHABLE_PEER, "no direct link from " + identity.nodeId() + " to " + target, true);
+            return;
+        }
+        if (!relayed.forward(NodeId.of(env.getSource()), env.getMessageId(), target, ch.link, out, now)) {
+            count("duplicatesDropped.relay");
             return;
         }
         count("relayed");
@@ -1297,7 +1319,8 @@ public final class MeshCore implements Router {
             }
             return;
         }
-        Link back = relayed.get(ack.getMessageId(), nanoTime.getAsLong());
+        Link back = NodeId.isValid(ack.getFrom()) && ack.getFrom().equals(ch.link.node.value())
+                ? relayed.ackRoute(ch.link.node, ack.getMessageId(), nanoTime.getAsLong()) : null;
         if (back != null && back.active != null && back.active.isOpen()) {
             write(back.active, Frame.newBuilder().setAck(ack).build());
             return;
@@ -1401,12 +1424,18 @@ public final class MeshCore implements Router {
     }
 
     private void updateNeighbours(Link link, List<String> ids, long version) {
-        if (version != 0 && version <= link.neighboursVersion) {
+        InboundLimits.Breach breach = settings.limits().checkNeighbours(ids);
+        if (breach != null) {
+            count(breach.counter());
+            link.count(breach.counter());
+            if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                LOG.info("ignoring the neighbour list of {}: {}", link.node, breach.reason());
+            }
             return;
         }
-        link.neighboursVersion = Math.max(version, link.neighboursVersion);
-        link.neighbours = ids.stream().filter(NodeId::isValid).map(NodeId::of)
-                .filter(n -> !n.equals(identity.nodeId())).collect(Collectors.toSet());
+        if (!claims.update(link.node, ids, version)) {
+            return;
+        }
         reviewRelayRoutes();
         // a route through this neighbour may have appeared: flush links that wait for one
         for (Link l : List.copyOf(links.values())) {
