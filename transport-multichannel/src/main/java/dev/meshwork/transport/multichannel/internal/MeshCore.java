@@ -120,6 +120,8 @@ public final class MeshCore implements Router {
     private final DedupWindow<Delivery> received;
     private final RelayLog relayed;
     private final NeighbourClaims claims;
+    private final EndToEndAuth auth;
+    private final InboundValidator validator;
     private final DedupWindow<Boolean> seenNonces;
     private long neighboursVersion;
     /** Log lines that bad input can trigger: at most 5 a second, the counters keep the full story. */
@@ -150,6 +152,8 @@ public final class MeshCore implements Router {
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
         this.relayed = new RelayLog(window, settings.dedupCapacity());
         this.claims = new NeighbourClaims(identity.nodeId(), RELAY_HOLD_DOWN_NANOS);
+        this.auth = new EndToEndAuth(identity, new LinkKeys(links, settings.dedupCapacity()), () -> this.settings.trustedKeys());
+        this.validator = new InboundValidator(identity.nodeId(), () -> this.settings, auth, wall);
         this.seenNonces = new DedupWindow<>(Duration.ofHours(1).toNanos(), settings.dedupCapacity());
     }
 
@@ -1060,7 +1064,7 @@ public final class MeshCore implements Router {
             link.inflight.put(p.id(), p);
             p.writtenOn = ch;
             p.everWritten = true;
-            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(p.envelope).build());
+            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(ch.link == link ? p.envelope : sealed(p)).build());
             w.whenComplete((v, e) -> {
                 synchronized (MeshCore.this) {
                     if (p.future.isDone()) {
@@ -1080,6 +1084,15 @@ public final class MeshCore implements Router {
                 }
             });
         }
+    }
+
+    /** The message as it goes through a relay: signed by this node, once. */
+    private Envelope sealed(Pending p) {
+        if (p.sealed == null) {
+            p.sealed = auth.seal(p.envelope);
+            count("e2e.signed");
+        }
+        return p.sealed;
     }
 
     private CompletableFuture<Void> write(Channel ch, Frame frame) {
@@ -1189,50 +1202,33 @@ public final class MeshCore implements Router {
             return;
         }
         from.rateRefusals = 0;
-        if (!NodeId.isValid(env.getSource()) || !NodeId.isValid(env.getTarget()) || env.getMessageId().isEmpty()) {
-            protocolViolation(ch, "envelope with a malformed source, target or id");
-            return;
-        }
-        NodeId source = NodeId.of(env.getSource());
-        NodeId target = NodeId.of(env.getTarget());
-        if (source.equals(identity.nodeId()) || (!source.equals(from.node) && !claims.claimedBy(from.node).contains(source))) {
-            count("refused.spoofedSource");
-            protocolViolation(ch, "envelope claims source " + source + " which " + from.node + " cannot relay");
-            return;
-        }
-        if (env.getHopLimit() > SendOptions.MAX_HOP_LIMIT) {
-            count("refused.hopLimitOverflow");
-            protocolViolation(ch, "hop limit " + env.getHopLimit() + " above " + SendOptions.MAX_HOP_LIMIT);
-            return;
-        }
-        if (source.equals(from.node) && !env.getSourceIncarnation().equals(from.incarnation)) {
-            count("dropped.oldIncarnation");
-            return;
-        }
-        if (env.getExpiresAtMillis() != 0 && env.getExpiresAtMillis() < wall.millis()) {
-            count("dropped.expired.in");
-            return;
-        }
-        if (env.getPayload().size() > settings.maxPayloadBytes()) {
-            count("refused.payloadTooLarge");
-            nack(ch, env, FailureCode.PAYLOAD_TOO_LARGE, env.getPayload().size() + " bytes exceed "
-                    + settings.maxPayloadBytes(), false);
-            return;
-        }
-        InboundLimits.Breach breach = settings.limits().check(env.getMessageId(), env.getTopic(), env.getHeadersMap());
-        if (breach != null) {
-            count(breach.counter());
-            from.count(breach.counter());
-            if (badInputLog.tryAcquire(now)) {
-                LOG.info("refusing a message from {}: {}", from.node, breach.reason());
+        InboundValidator.Verdict verdict = validator.check(env, from.node, from.incarnation);
+        if (verdict.counter() != null) {
+            count(verdict.counter());
+            from.count(verdict.counter());
+            if (verdict.detail() != null) {
+                count(verdict.detail());
             }
-            nack(ch, env, FailureCode.PAYLOAD_TOO_LARGE, breach.reason(), false);
-            return;
+            if (verdict.reason() != null && verdict.action() != InboundValidator.Action.VIOLATION
+                    && badInputLog.tryAcquire(now)) {
+                LOG.info("{} a message from {}: {}", verdict.action() == InboundValidator.Action.DROP ? "dropping"
+                        : "refusing", from.node, verdict.reason());
+            }
         }
-        if (!target.equals(identity.nodeId())) {
-            relay(ch, env, target);
-            return;
+        switch (verdict.action()) {
+            case VIOLATION -> protocolViolation(ch, verdict.reason());
+            case NACK -> nack(ch, env, verdict.code(), verdict.reason(), false);
+            case DROP -> { }
+            case RELAY -> relay(ch, verdict.envelope(), NodeId.of(env.getTarget()));
+            case ACCEPT -> deliver(ch, verdict.envelope(), now);
         }
+    }
+
+    /** An envelope for this node whose source is proven: deliver it once, and answer (signed for its origin when it came through a relay). */
+    private void deliver(Channel ch, Envelope env, long now) {
+        Link from = ch.link;
+        NodeId source = NodeId.of(env.getSource());
+        boolean relayedHere = !source.equals(from.node);
         String key = source.value() + "/" + env.getMessageId();
         Delivery known = received.get(key, now);
         if (known != null) {
@@ -1254,7 +1250,7 @@ public final class MeshCore implements Router {
         count("delivered");
         InboundMessage msg = new InboundMessage(env.getMessageId(), source, env.getTopic(),
                 env.getPayload().toByteArray(), env.getHeadersMap(),
-                source.equals(from.node) ? Optional.empty() : Optional.of(from.node), wall.instant());
+                relayedHere ? Optional.of(from.node) : Optional.empty(), wall.instant());
         boolean wantsAck = env.getAckRequested();
         deliverLocally(msg).whenComplete((v, e) -> {
             Ack.Builder ack = Ack.newBuilder().setMessageId(env.getMessageId()).setFrom(identity.nodeId().value());
@@ -1266,7 +1262,7 @@ public final class MeshCore implements Router {
                 ack.setOk(false).setError(me.code() + ": " + me.getMessage()).setRetryable(me.isRetryable());
             }
             synchronized (MeshCore.this) {
-                delivery.ack = ack.build();
+                delivery.ack = relayedHere ? auth.sign(ack.build(), source) : ack.build();
                 if (wantsAck) {
                     Channel reply = delivery.replyTo.isOpen() ? delivery.replyTo : delivery.replyTo.link.active;
                     if (reply != null && reply.isOpen()) {
@@ -1277,6 +1273,7 @@ public final class MeshCore implements Router {
         });
     }
 
+    /** Forwards an envelope (as it arrived: its origin's signature stays valid) on the target's own link. */
     private void relay(Channel ch, Envelope env, NodeId target) {
         if (env.getHopLimit() == 0) {
             count("refused.hopLimitExceeded");
@@ -1299,33 +1296,78 @@ public final class MeshCore implements Router {
         write(out, Frame.newBuilder().setEnvelope(env.toBuilder().setHopLimit(env.getHopLimit() - 1)).build());
     }
 
+    /**
+     * Refuses a message with a failed Ack (when the sender asked for one). As the message's target,
+     * the refusal of a relayed message is signed for its origin, which otherwise could not tell it
+     * from a relay's forgery; a relay's own refusal is unsigned and taken by the origin as no more
+     * than a failed route.
+     */
     private void nack(Channel ch, Envelope env, FailureCode code, String text, boolean retryable) {
         LOG.debug("refusing message {} from {}: {} {}", env.getMessageId(), ch.link.node, code, text);
         if (env.getAckRequested()) {
-            write(ch, Frame.newBuilder().setAck(Ack.newBuilder().setMessageId(env.getMessageId()).setOk(false)
-                    .setError(code + ": " + text).setRetryable(retryable).setFrom(identity.nodeId().value())).build());
+            Ack ack = Ack.newBuilder().setMessageId(env.getMessageId()).setOk(false)
+                    .setError(code + ": " + text).setRetryable(retryable).setFrom(identity.nodeId().value()).build();
+            if (env.getTarget().equals(identity.nodeId().value()) && NodeId.isValid(env.getSource())
+                    && !env.getSource().equals(ch.link.node.value())) {
+                ack = auth.sign(ack, NodeId.of(env.getSource()));
+            }
+            write(ch, Frame.newBuilder().setAck(ack).build());
         }
     }
 
+    /**
+     * An ack. For a message of ours it counts only as its target's word: from the target's own link,
+     * or under the target's signature (it came through a relay). The relay we handed the message to
+     * may refuse it itself, which fails the message retryably and holds that route down, whatever
+     * code it gives. An ack for a message this node relayed goes back the way the message came.
+     * Anything else is a forgery or late, and counted.
+     */
     private void onAck(Channel ch, Ack ack) {
+        long now = nanoTime.getAsLong();
         Pending p = pendingById.get(ack.getMessageId());
-        // only the target itself, or the neighbour we handed the message to, may answer for it
-        boolean rightPath = p != null && (ch.link == p.link || p.writtenOn != null && p.writtenOn.link == ch.link);
-        if (p != null && p.target.value().equals(ack.getFrom()) && rightPath) {
-            if (ack.getOk()) {
-                succeed(p, true);
-            } else {
-                fail(p, parseFailure(ack));
+        if (p != null && p.target.value().equals(ack.getFrom())) {
+            if (ch.link == p.link) {
+                settle(p, ack.getOk(), ack.getError(), ack.getRetryable());
+                return;
+            }
+            EndToEndAuth.OpenedAck opened = auth.open(ack, p.target);
+            if (opened.refusal() == null) {
+                claims.delivered(p.target, ch.link.node);
+                settle(p, opened.body().getOk(), opened.body().getError(), opened.body().getRetryable());
+                return;
+            }
+            count("refused.forgedAck");
+            count(opened.refusal().counter);
+            ch.link.count("refused.forgedAck");
+            if (badInputLog.tryAcquire(now)) {
+                LOG.warn("refusing an ack from {} for message {} in the name of {}: {}", ch.link.node, ack.getMessageId(),
+                        p.target, opened.refusal().counter);
             }
             return;
         }
+        if (p != null && !ack.getOk() && p.writtenOn != null && p.writtenOn.link == ch.link && ch.link != p.link
+                && ack.getFrom().equals(ch.link.node.value())) {
+            count("relay.refusals");
+            claims.failed(p.target, ch.link.node, now);
+            fail(p, new RetryableException(parseFailure(ack).code(), "relay " + ch.link.node + " did not forward to "
+                    + p.target + ": " + ack.getError()));
+            return;
+        }
         Link back = NodeId.isValid(ack.getFrom()) && ack.getFrom().equals(ch.link.node.value())
-                ? relayed.ackRoute(ch.link.node, ack.getMessageId(), nanoTime.getAsLong()) : null;
+                ? relayed.ackRoute(ch.link.node, ack.getMessageId(), now) : null;
         if (back != null && back.active != null && back.active.isOpen()) {
             write(back.active, Frame.newBuilder().setAck(ack).build());
             return;
         }
-        count("dropped.lateAck");
+        count(p != null ? "refused.forgedAck" : "dropped.lateAck");
+    }
+
+    private void settle(Pending p, boolean ok, String error, boolean retryable) {
+        if (ok) {
+            succeed(p, true);
+        } else {
+            fail(p, parseFailure(Ack.newBuilder().setFrom(p.target.value()).setError(error).setRetryable(retryable).build()));
+        }
     }
 
     private static MeshworkException parseFailure(Ack ack) {

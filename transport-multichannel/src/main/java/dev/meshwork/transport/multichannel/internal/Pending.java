@@ -16,6 +16,8 @@ final class Pending {
     final CompletableFuture<DeliveryResult> future;
     final Link link;
     ScheduledFuture<?> timer;
+    /** The envelope signed for the way through a relay, made when it first takes one. */
+    Envelope sealed;
     /** The channel it was last written on, so a failure of that channel re-sends it. */
     Channel writtenOn;
     boolean everWritten;
