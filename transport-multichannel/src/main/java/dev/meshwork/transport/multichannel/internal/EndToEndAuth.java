@@ -62,8 +62,8 @@ final class EndToEndAuth {
     record Opened(Envelope envelope, Refusal refusal) {
     }
 
-    /** An opened ack's signed body, or why it was refused. */
-    record OpenedAck(AckBody body, Refusal refusal) {
+    /** A verified ack, its answer (ok, code, retryable, error) read from its signed body; or why it was refused. */
+    record OpenedAck(Ack ack, Refusal refusal) {
     }
 
     private final NodeIdentity self;
@@ -123,13 +123,13 @@ final class EndToEndAuth {
     /** This node's ack for a message {@code origin} sent through a relay, signed for the origin. */
     Ack sign(Ack plain, NodeId origin) {
         ByteString body = AckBody.newBuilder().setMessageId(plain.getMessageId()).setFrom(plain.getFrom())
-                .setOrigin(origin.value()).setOk(plain.getOk())
+                .setOrigin(origin.value()).setOk(plain.getOk()).setCode(plain.getCode())
                 .setRetryable(plain.getRetryable()).setError(plain.getError()).build().toByteString();
         return plain.toBuilder().setSignedBody(body)
                 .setSignature(ByteString.copyFrom(self.sign(signed(ACK_CONTEXT, body)))).setSignerKey(selfKey).build();
     }
 
-    /** Verifies that {@code ack} is {@code from}'s answer to this node's message: its signed body, or why not. */
+    /** Verifies that {@code ack} is {@code from}'s answer to this node's message: the signed answer, or why not. */
     OpenedAck open(Ack ack, NodeId from) {
         if (ack.getSignedBody().isEmpty() || ack.getSignature().isEmpty()) {
             return new OpenedAck(null, Refusal.UNSIGNED);
@@ -148,7 +148,8 @@ final class EndToEndAuth {
                 || !body.getOrigin().equals(self.nodeId().value())) {
             return new OpenedAck(null, Refusal.MISMATCH);
         }
-        return new OpenedAck(body, null);
+        return new OpenedAck(Ack.newBuilder().setMessageId(body.getMessageId()).setFrom(body.getFrom()).setOk(body.getOk())
+                .setCode(body.getCode()).setRetryable(body.getRetryable()).setError(body.getError()).build(), null);
     }
 
     private Refusal verify(NodeId node, ByteString carriedKey, byte[] context, ByteString body, ByteString signature) {

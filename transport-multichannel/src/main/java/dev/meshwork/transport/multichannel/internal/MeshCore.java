@@ -1101,7 +1101,7 @@ public final class MeshCore implements Router {
             return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "no connection"));
         }
         try {
-            return c.send(frame);
+            return c.send(FrameCodec.encode(frame));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -1183,7 +1183,6 @@ public final class MeshCore implements Router {
                     frame.getNeighbours().getVersion());
             case GOODBYE -> onGoodbye(ch, frame.getGoodbye());
             case HELLO, HELLO_ACK -> protocolViolation(ch, "a second hello on an authenticated channel");
-            case SYNC -> count("dropped.syncUnsupported");
             case BODY_NOT_SET -> protocolViolation(ch, "a frame without a body");
         }
     }
@@ -1259,7 +1258,7 @@ public final class MeshCore implements Router {
             } else {
                 MeshworkException me = e instanceof MeshworkException x ? x
                         : new RetryableException(FailureCode.HANDLER_FAILED, String.valueOf(e));
-                ack.setOk(false).setError(me.code() + ": " + me.getMessage()).setRetryable(me.isRetryable());
+                WireFailures.failed(ack, me.code(), me.getMessage(), me.isRetryable());
             }
             synchronized (MeshCore.this) {
                 delivery.ack = relayedHere ? auth.sign(ack.build(), source) : ack.build();
@@ -1305,8 +1304,8 @@ public final class MeshCore implements Router {
     private void nack(Channel ch, Envelope env, FailureCode code, String text, boolean retryable) {
         LOG.debug("refusing message {} from {}: {} {}", env.getMessageId(), ch.link.node, code, text);
         if (env.getAckRequested()) {
-            Ack ack = Ack.newBuilder().setMessageId(env.getMessageId()).setOk(false)
-                    .setError(code + ": " + text).setRetryable(retryable).setFrom(identity.nodeId().value()).build();
+            Ack ack = WireFailures.failed(Ack.newBuilder().setMessageId(env.getMessageId())
+                    .setFrom(identity.nodeId().value()), code, text, retryable).build();
             if (env.getTarget().equals(identity.nodeId().value()) && NodeId.isValid(env.getSource())
                     && !env.getSource().equals(ch.link.node.value())) {
                 ack = auth.sign(ack, NodeId.of(env.getSource()));
@@ -1327,13 +1326,13 @@ public final class MeshCore implements Router {
         Pending p = pendingById.get(ack.getMessageId());
         if (p != null && p.target.value().equals(ack.getFrom())) {
             if (ch.link == p.link) {
-                settle(p, ack.getOk(), ack.getError(), ack.getRetryable());
+                settle(p, ack);
                 return;
             }
             EndToEndAuth.OpenedAck opened = auth.open(ack, p.target);
             if (opened.refusal() == null) {
                 claims.delivered(p.target, ch.link.node);
-                settle(p, opened.body().getOk(), opened.body().getError(), opened.body().getRetryable());
+                settle(p, opened.ack());
                 return;
             }
             count("refused.forgedAck");
@@ -1349,8 +1348,8 @@ public final class MeshCore implements Router {
                 && ack.getFrom().equals(ch.link.node.value())) {
             count("relay.refusals");
             claims.failed(p.target, ch.link.node, now);
-            fail(p, new RetryableException(parseFailure(ack).code(), "relay " + ch.link.node + " did not forward to "
-                    + p.target + ": " + ack.getError()));
+            fail(p, new RetryableException(WireFailures.fromWire(ack.getCode()), "relay " + ch.link.node
+                    + " did not forward to " + p.target + ": " + ack.getError()));
             return;
         }
         Link back = NodeId.isValid(ack.getFrom()) && ack.getFrom().equals(ch.link.node.value())
@@ -1362,27 +1361,13 @@ public final class MeshCore implements Router {
         count(p != null ? "refused.forgedAck" : "dropped.lateAck");
     }
 
-    private void settle(Pending p, boolean ok, String error, boolean retryable) {
-        if (ok) {
+    /** The target's own answer to a message of ours. */
+    private void settle(Pending p, Ack answer) {
+        if (answer.getOk()) {
             succeed(p, true);
         } else {
-            fail(p, parseFailure(Ack.newBuilder().setFrom(p.target.value()).setError(error).setRetryable(retryable).build()));
+            fail(p, WireFailures.failureOf(answer));
         }
-    }
-
-    private static MeshworkException parseFailure(Ack ack) {
-        String error = ack.getError();
-        FailureCode code = FailureCode.INTERNAL;
-        int colon = error.indexOf(':');
-        if (colon > 0) {
-            try {
-                code = FailureCode.valueOf(error.substring(0, colon));
-            } catch (IllegalArgumentException e) {
-                // an unknown code from a newer peer stays INTERNAL
-            }
-        }
-        String text = "refused by " + ack.getFrom() + ": " + error;
-        return ack.getRetryable() ? new RetryableException(code, text) : new PermanentException(code, text);
     }
 
     private void onGoodbye(Channel ch, Goodbye goodbye) {
@@ -1568,6 +1553,7 @@ public final class MeshCore implements Router {
         Connection connection;
         Channel channel;
         final NodeId expected;
+        final FrameCodec codec = new FrameCodec(FrameCodec.limitFor(settings));
         final byte[] nonce = new byte[24];
         Hello peerHello;
         PublicKey peerKey;
@@ -1591,7 +1577,7 @@ public final class MeshCore implements Router {
                     .addCapabilities("relay").addCapabilities("ping")
                     .setExpectedNodeId(expected == null ? "" : expected.value())
                     .addAllNeighbours(directNeighbours()).build();
-            connection.send(Frame.newBuilder().setHello(hello).build());
+            sendFrame(Frame.newBuilder().setHello(hello).build());
             timeout = scheduler.schedule(() -> {
                 synchronized (MeshCore.this) {
                     if (!authenticated && !finished) {
@@ -1603,12 +1589,53 @@ public final class MeshCore implements Router {
             }, settings.helloTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
 
+        /** One transport message: decoded here, then dispatched, unless this connection is closing. */
         @Override
-        public void onFrame(Connection conn, Frame frame) {
+        public void onMessage(Connection conn, byte[] message) {
             synchronized (MeshCore.this) {
-                if (finished) {
+                if (closing(conn)) {
+                    count("dropped.afterClose");
                     return;
                 }
+                Frame frame;
+                try {
+                    frame = codec.decode(message);
+                } catch (MeshworkException e) {
+                    count(e.code() == FailureCode.PAYLOAD_TOO_LARGE ? "refused.oversizedFrame" : "refused.undecodableFrame");
+                    if (authenticated) {
+                        protocolViolation(channel, e.getMessage());
+                    } else {
+                        count("refusals");
+                        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                            LOG.info("refusing connection {} from {}: {}", conn.id(), conn.remoteAddress(), e.getMessage());
+                        }
+                        if (connection == null) {
+                            connection = conn;
+                        }
+                        fail(e, Goodbye.Code.PROTOCOL_VIOLATION);
+                    }
+                    // nothing queued behind a fatal frame is dispatched
+                    finished = true;
+                    return;
+                }
+                onFrame(conn, frame);
+            }
+        }
+
+        /**
+         * Whether {@code conn} is being given up: the hello failed, a fatal frame arrived, or the
+         * channel it served was closed or moved to another connection.
+         */
+        private boolean closing(Connection conn) {
+            return finished || authenticated && (channel.connection != conn || !channel.isOpen());
+        }
+
+        private void sendFrame(Frame frame) {
+            connection.send(FrameCodec.encode(frame));
+        }
+
+        private void onFrame(Connection conn, Frame frame) {
+            synchronized (MeshCore.this) {
                 if (connection == null) {
                     connection = conn;
                 }
@@ -1707,7 +1734,7 @@ public final class MeshCore implements Router {
                 if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
                     LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
                 }
-                connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
+                sendFrame(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
                 if ((failure == FailureCode.UNTRUSTED || failure == FailureCode.UNKNOWN_PEER)
                         && NodeId.isValid(hello.getNodeId())) {
                     Link link = links.get(NodeId.of(hello.getNodeId()));
@@ -1725,7 +1752,7 @@ public final class MeshCore implements Router {
             peerKey = key;
             byte[] transcript = WireConstants.helloTranscript(hello.getNonce().toByteArray(), identity.nodeId().value(),
                     hello.getNodeId(), identity.incarnation());
-            connection.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
+            sendFrame(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
                     .setSignature(ByteString.copyFrom(identity.sign(transcript)))).build());
             maybeAuthenticated();
         }
@@ -1788,7 +1815,7 @@ public final class MeshCore implements Router {
                 timeout.cancel(false);
             }
             if (goodbye != null) {
-                connection.send(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(goodbye)
+                sendFrame(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(goodbye)
                         .setReason(why.getMessage())).build());
             }
             connection.close(goodbye == Goodbye.Code.PROTOCOL_VIOLATION ? CloseReason.PROTOCOL_ERROR

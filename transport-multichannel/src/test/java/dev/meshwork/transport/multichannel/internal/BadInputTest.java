@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.meshwork.api.wire.Ack;
+import dev.meshwork.api.wire.FailureCode;
 import dev.meshwork.api.wire.Frame;
 import dev.meshwork.api.wire.Goodbye;
 import dev.meshwork.api.wire.HelloAck;
+import dev.meshwork.api.wire.WireConstants;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +33,46 @@ class BadInputTest {
         assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
         assertEquals(1, raw.target.counter("refused.beforeHello"));
         assertEquals(0, raw.target.received.size(), "nothing from an unauthenticated connection is routed");
+    }
+
+    @Test
+    void refusesAnUndecodableFrameBeforeTheHelloAndNothingBehindIt() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.connection.send(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        raw.connection.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build().toByteArray());
+        mesh.settle();
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.undecodableFrame"));
+        assertTrue(raw.helloAck().isEmpty(), "the hello behind the bad frame was not answered");
+        assertEquals(1, raw.target.counter("dropped.afterClose"));
+    }
+
+    @Test
+    void dispatchesNothingBehindAnUndecodableFrameOnAnAuthenticatedConnection() {
+        RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.helloAndAuthenticate();
+        // in one burst: the fatal frame, then a valid envelope queued behind it on the same connection
+        raw.connection.send(new byte[] {0x1a, 0x7f, 0x01});
+        raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("behind")).build().toByteArray());
+        mesh.settle();
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.undecodableFrame"));
+        assertEquals(0, raw.target.received.size(), "the envelope behind the fatal frame was not delivered");
+        assertTrue(raw.acks().isEmpty(), "nor acknowledged");
+        assertEquals(1, raw.target.counter("dropped.afterClose"));
+    }
+
+    @Test
+    void refusesAnOversizedFrameWithoutParsingIt() {
+        // a small payload limit: the frame cap is then the wire default, 1 MiB
+        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withMaxPayloadBytes(100));
+        raw.helloAndAuthenticate();
+        byte[] big = Frame.newBuilder().setEnvelope(raw.envelope("big")
+                .setPayload(ByteString.copyFrom(new byte[WireConstants.DEFAULT_MAX_FRAME_BYTES]))).build().toByteArray();
+        raw.sendBytes(big);
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.oversizedFrame"));
+        assertEquals(0, raw.target.received.size());
     }
 
     @Test
@@ -122,7 +164,7 @@ class BadInputTest {
         raw.sendEnvelope(raw.envelope("relay").setTarget("c").setHopLimit(0));
         Ack ack = raw.acks().get(0);
         assertFalse(ack.getOk());
-        assertTrue(ack.getError().startsWith("HOP_LIMIT_EXCEEDED"), ack.getError());
+        assertEquals(FailureCode.HOP_LIMIT_EXCEEDED, ack.getCode(), ack.getError());
         assertEquals(1, raw.target.counter("refused.hopLimitExceeded"));
     }
 
@@ -134,7 +176,7 @@ class BadInputTest {
         Ack ack = raw.acks().get(0);
         assertFalse(ack.getOk());
         assertFalse(ack.getRetryable());
-        assertTrue(ack.getError().startsWith("UNKNOWN_TOPIC"), ack.getError());
+        assertEquals(FailureCode.UNKNOWN_TOPIC, ack.getCode(), ack.getError());
         assertEquals(1, raw.target.counter("refused.unknownTopic"));
         assertTrue(raw.closed == null, "not a protocol violation: the connection stays");
     }
@@ -145,7 +187,7 @@ class BadInputTest {
         raw.helloAndAuthenticate();
         raw.sendEnvelope(raw.envelope("big").setPayload(ByteString.copyFrom(new byte[101])));
         Ack ack = raw.acks().get(0);
-        assertTrue(ack.getError().startsWith("PAYLOAD_TOO_LARGE"), ack.getError());
+        assertEquals(FailureCode.PAYLOAD_TOO_LARGE, ack.getCode(), ack.getError());
         assertEquals(1, raw.target.counter("refused.payloadTooLarge"));
         assertEquals(0, raw.target.received.size());
     }
@@ -155,10 +197,10 @@ class BadInputTest {
         RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withRateBudget(50));
         raw.helloAndAuthenticate();
         for (int i = 0; i < 80; i++) {
-            raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build());
+            raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build().toByteArray());
         }
         mesh.settle();
-        long refused = raw.acks().stream().filter(a -> a.getError().startsWith("RATE_LIMITED")).count();
+        long refused = raw.acks().stream().filter(a -> a.getCode() == FailureCode.RATE_LIMITED).count();
         assertTrue(refused >= 25, "refused " + refused);
         assertTrue(raw.target.received.size() <= 55, "delivered " + raw.target.received.size());
         assertEquals(refused, raw.target.counter("refused.rateLimited"));

@@ -85,7 +85,12 @@ final class RawPeer implements ConnectionHandler {
     }
 
     void send(Frame frame) {
-        connection.send(frame);
+        sendBytes(frame.toByteArray());
+    }
+
+    /** Sends raw bytes as one message, framed or not. */
+    void sendBytes(byte[] message) {
+        connection.send(message);
         mesh.settle();
     }
 
@@ -138,12 +143,14 @@ final class RawPeer implements ConnectionHandler {
     }
 
     @Override
-    public void onFrame(Connection c, Frame frame) {
-        received.add(frame);
-        if (frame.hasPing()) {
-            c.send(Frame.newBuilder().setPong(dev.meshwork.api.wire.Pong.newBuilder().setId(frame.getPing().getId())
-                    .setSentNanos(frame.getPing().getSentNanos())).build());
-        }
+    public void onMessage(Connection c, byte[] message) {
+        MemoryNetwork.peekFrame(message).ifPresent(frame -> {
+            received.add(frame);
+            if (frame.hasPing()) {
+                c.send(Frame.newBuilder().setPong(dev.meshwork.api.wire.Pong.newBuilder().setId(frame.getPing().getId())
+                        .setSentNanos(frame.getPing().getSentNanos())).build().toByteArray());
+            }
+        });
     }
 
     @Override

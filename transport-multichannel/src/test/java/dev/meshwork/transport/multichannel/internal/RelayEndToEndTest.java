@@ -178,7 +178,8 @@ class RelayEndToEndTest {
         mesh.settle();
         Envelope relayed = lastEnvelopeFor(liar, "c");
         liar.send(Frame.newBuilder().setAck(Ack.newBuilder().setMessageId(relayed.getMessageId()).setOk(false)
-                .setFrom("raw").setRetryable(false).setError("UNKNOWN_TOPIC: nobody listens")).build());
+                .setFrom("raw").setRetryable(false).setCode(dev.meshwork.api.wire.FailureCode.UNKNOWN_TOPIC)
+                .setError("nobody listens")).build());
         MeshworkException e = failure(f);
         assertInstanceOf(dev.meshwork.api.RetryableException.class, e, "a relay cannot refuse a message for good: " + e);
         assertEquals(1, a.counter("relay.refusals"));

@@ -72,7 +72,7 @@ class TrustedPeerTest {
         for (Ack ack : raw.acks()) {
             assertFalse(ack.getOk());
             assertFalse(ack.getRetryable(), "a refusal of the message itself");
-            assertTrue(ack.getError().startsWith("PAYLOAD_TOO_LARGE"), ack.getError());
+            assertEquals(dev.meshwork.api.wire.FailureCode.PAYLOAD_TOO_LARGE, ack.getCode(), ack.getError());
         }
         assertEquals(1, raw.target.counter("refused.messageIdTooLong"));
         assertEquals(1, raw.target.counter("refused.topicTooLong"));
