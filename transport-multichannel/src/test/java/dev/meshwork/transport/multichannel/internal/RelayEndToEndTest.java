@@ -1,5 +1,6 @@
 package dev.meshwork.transport.multichannel.internal;
 
+import static dev.meshwork.transport.multichannel.internal.TestMesh.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -16,7 +17,6 @@ import dev.meshwork.api.wire.Frame;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -29,16 +29,6 @@ import org.junit.jupiter.api.Test;
 class RelayEndToEndTest {
 
     private final TestMesh mesh = new TestMesh();
-
-    private static MeshworkException failure(CompletableFuture<?> f) {
-        assertTrue(f.isCompletedExceptionally(), () -> "expected a failure, got " + (f.isDone() ? f.join() : "nothing yet"));
-        try {
-            f.join();
-            throw new AssertionError("not failed");
-        } catch (CompletionException e) {
-            return assertInstanceOf(MeshworkException.class, e.getCause());
-        }
-    }
 
     @Test
     void anEnvelopeWhoseSourceIsOnlyAClaimedNeighbourIsDroppedAndCounted() {

@@ -1,13 +1,11 @@
 package dev.meshwork.transport.multichannel.internal;
 
+import static dev.meshwork.transport.multichannel.internal.TestMesh.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.meshwork.api.FailureCode;
-import dev.meshwork.api.MeshworkException;
 import dev.meshwork.api.router.DeliveryResult;
 import dev.meshwork.api.router.SendOptions;
 import dev.meshwork.api.wire.Ack;
@@ -17,7 +15,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -29,16 +26,6 @@ import org.junit.jupiter.api.Test;
 class TrustedPeerTest {
 
     private final TestMesh mesh = new TestMesh();
-
-    private static MeshworkException failure(CompletableFuture<?> f) {
-        assertTrue(f.isCompletedExceptionally(), () -> "expected a failure, got " + (f.isDone() ? f.join() : "nothing yet"));
-        try {
-            f.join();
-            throw new AssertionError("not failed");
-        } catch (CompletionException e) {
-            return assertInstanceOf(MeshworkException.class, e.getCause());
-        }
-    }
 
     @Test
     void aRelayDropsDuplicatesInsteadOfForwardingThem() {
