@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Three routers in this process over the real WebSocket transport on loopback: a–b and b–c are
  * links, a has none to c. "direct" is a sending to b; "relayed" is a sending to c, so through b on
  * the same a–b link. Each round measures both, alternating, after a warm-up of each; the figure is
- * the median of the rounds. {@code WINDOW} acknowledged sends are kept in flight (default 256),
+ * the median of the rounds. {@code WINDOW} acknowledged sends are kept in flight (default 32),
  * 256-byte payloads, rate budget raised so the limiter is not what is measured. All three nodes
  * share the machine's cores.
  */
@@ -98,7 +98,7 @@ public final class RelayBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int window = args.length > 2 ? Integer.parseInt(args[2]) : 256;
+        int window = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         Node a = new Node("a");
         Node b = new Node("b");
         Node c = new Node("c");

@@ -114,6 +114,8 @@ public final class MeshCore implements Router {
     private final Map<String, List<MessageHandler>> handlers = new ConcurrentHashMap<>();
     private final List<PeerListener> listeners = new CopyOnWriteArrayList<>();
     private final SerialExecutor events;
+    /** Signs relayed messages off the lock, one at a time, in the order they were queued. */
+    private final SerialExecutor signing;
     private final Map<NodeId, SerialExecutor> inboundOrder = new ConcurrentHashMap<>();
     private final Map<String, Long> counters = new TreeMap<>();
     private final List<Listen> listens = new CopyOnWriteArrayList<>();
@@ -147,6 +149,7 @@ public final class MeshCore implements Router {
         this.callbacks = callbacks;
         this.random = random;
         this.events = new SerialExecutor(callbacks);
+        this.signing = new SerialExecutor(callbacks);
         this.badInputLog = new RateLimiter(5, nanoTime.getAsLong());
         long window = settings.dedupWindow().toNanos();
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
@@ -1057,14 +1060,19 @@ public final class MeshCore implements Router {
         if (ch == null) {
             return;
         }
+        boolean relayed = ch.link != link;
         while (!link.queue.isEmpty()) {
             var it = link.queue.entrySet().iterator();
             Pending p = it.next().getValue();
+            if (relayed && p.sealed == null) {
+                signAhead(link);
+                return; // in send order: the rest waits for this one's signature
+            }
             it.remove();
             link.inflight.put(p.id(), p);
             p.writtenOn = ch;
             p.everWritten = true;
-            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(ch.link == link ? p.envelope : sealed(p)).build());
+            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(relayed ? p.sealed : p.envelope).build());
             w.whenComplete((v, e) -> {
                 synchronized (MeshCore.this) {
                     if (p.future.isDone()) {
@@ -1086,13 +1094,41 @@ public final class MeshCore implements Router {
         }
     }
 
-    /** The message as it goes through a relay: signed by this node, once. */
-    private Envelope sealed(Pending p) {
-        if (p.sealed == null) {
-            p.sealed = auth.seal(p.envelope);
-            count("e2e.signed");
+    /**
+     * Signs the queued messages of a link that now goes through a relay, in send order, one at a
+     * time off the lock (an Ed25519 signature takes about a millisecond on JDK 17: signing a full
+     * queue under the lock would hold up pings and trip the liveness detector); each signed message
+     * flushes the link again.
+     */
+    private void signAhead(Link link) {
+        for (Pending q : link.queue.values()) {
+            if (q.sealed != null || q.signing) {
+                continue;
+            }
+            q.signing = true;
+            signing.execute(() -> {
+                Envelope sealed;
+                try {
+                    sealed = auth.seal(q.envelope);
+                } catch (RuntimeException e) {
+                    synchronized (MeshCore.this) {
+                        q.signing = false;
+                        count("e2e.signFailures");
+                        LOG.warn("cannot sign message {} for the relay: {}", q.id(), e.toString());
+                        fail(q, new RetryableException(FailureCode.INTERNAL, "signing failed: " + e, e));
+                    }
+                    return;
+                }
+                synchronized (MeshCore.this) {
+                    q.sealed = sealed;
+                    q.signing = false;
+                    count("e2e.signed");
+                    if (!q.future.isDone() && !closed) {
+                        flush(q.link);
+                    }
+                }
+            });
         }
-        return p.sealed;
     }
 
     private CompletableFuture<Void> write(Channel ch, Frame frame) {
@@ -1260,8 +1296,9 @@ public final class MeshCore implements Router {
                         : new RetryableException(FailureCode.HANDLER_FAILED, String.valueOf(e));
                 WireFailures.failed(ack, me.code(), me.getMessage(), me.isRetryable());
             }
+            Ack answer = relayedHere ? auth.sign(ack.build(), source) : ack.build(); // off the lock: about a millisecond
             synchronized (MeshCore.this) {
-                delivery.ack = relayedHere ? auth.sign(ack.build(), source) : ack.build();
+                delivery.ack = answer;
                 if (wantsAck) {
                     Channel reply = delivery.replyTo.isOpen() ? delivery.replyTo : delivery.replyTo.link.active;
                     if (reply != null && reply.isOpen()) {
