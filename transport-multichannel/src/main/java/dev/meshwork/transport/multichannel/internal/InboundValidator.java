@@ -19,12 +19,13 @@ import java.util.function.Supplier;
  * <pre>
  *   source = link peer, target = here    ACCEPT (incarnation and expiry checked)
  *   source = link peer, target elsewhere RELAY as it came (its origin signed it if it is to be checked)
- *   source elsewhere, signature valid    ACCEPT or RELAY, the signed fields taken from the signature
- *   source elsewhere, no valid signature DROP   dropped.unprovenSource
+ *   source elsewhere                     PROVE: the origin's signature is checked, then
+ *     signature valid                      ACCEPT or RELAY ({@link #proven}), the signed fields taken from it
+ *     no valid signature                   DROP   dropped.unprovenSource (the core counts it)
  *   source = this node                   DROP   dropped.ownSource
  * </pre>
  *
- * Stateless apart from what {@link EndToEndAuth} binds; called under the core's lock.
+ * Stateless; called under the core's lock.
  */
 final class InboundValidator {
 
@@ -35,6 +36,8 @@ final class InboundValidator {
         RELAY,
         /** Refuse with a nack carrying {@link Verdict#code()}. */
         NACK,
+        /** Check the origin's signature first (off the lock), then decide with {@link #proven}. */
+        PROVE,
         /** Drop silently (counted). */
         DROP,
         /** Close the channel: the peer broke the protocol. */
@@ -58,13 +61,11 @@ final class InboundValidator {
 
     private final NodeId self;
     private final Supplier<RouterSettings> settings;
-    private final EndToEndAuth auth;
     private final InstantSource wall;
 
-    InboundValidator(NodeId self, Supplier<RouterSettings> settings, EndToEndAuth auth, InstantSource wall) {
+    InboundValidator(NodeId self, Supplier<RouterSettings> settings, InstantSource wall) {
         this.self = self;
         this.settings = settings;
-        this.auth = auth;
         this.wall = wall;
     }
 
@@ -95,23 +96,25 @@ final class InboundValidator {
         if (direct && !here) {
             return Verdict.of(Action.RELAY, env);
         }
-        Envelope plain = env;
         if (!direct || !env.getSignedBody().isEmpty()) {
-            EndToEndAuth.Opened opened = auth.open(env);
-            if (opened.refusal() != null) {
-                return new Verdict(Action.DROP, null, "dropped.unprovenSource", opened.refusal().counter, null,
-                        "message " + env.getMessageId() + " from " + peer + " claims source " + source + ": "
-                        + opened.refusal().counter);
-            }
-            plain = opened.envelope();
-            if (!here) {
-                return Verdict.of(Action.RELAY, env);
-            }
-            over = limits(plain);
-            if (over != null) {
-                return over;
-            }
+            return Verdict.of(Action.PROVE, env);
         }
+        return accept(env, env, true, peerIncarnation);
+    }
+
+    /**
+     * The decision on an envelope whose origin signature verified ({@code plain}: its fields read
+     * from the signature; {@code wire}: as it arrived, to relay unchanged).
+     */
+    Verdict proven(Envelope wire, Envelope plain, NodeId peer, String peerIncarnation) {
+        if (!plain.getTarget().equals(self.value())) {
+            return Verdict.of(Action.RELAY, wire);
+        }
+        Verdict over = limits(plain);
+        return over != null ? over : accept(wire, plain, plain.getSource().equals(peer.value()), peerIncarnation);
+    }
+
+    private Verdict accept(Envelope wire, Envelope plain, boolean direct, String peerIncarnation) {
         if (direct && !plain.getSourceIncarnation().equals(peerIncarnation)) {
             return Verdict.refuse(Action.DROP, "dropped.oldIncarnation", null, null);
         }

@@ -116,6 +116,8 @@ public final class MeshCore implements Router {
     private final SerialExecutor events;
     /** Signs relayed messages off the lock, one at a time, in the order they were queued. */
     private final SerialExecutor signing;
+    /** Checks end-to-end signatures off the lock, in the order they arrived. */
+    private final SerialExecutor verifying;
     private final Map<NodeId, SerialExecutor> inboundOrder = new ConcurrentHashMap<>();
     private final Map<String, Long> counters = new TreeMap<>();
     private final List<Listen> listens = new CopyOnWriteArrayList<>();
@@ -150,13 +152,14 @@ public final class MeshCore implements Router {
         this.random = random;
         this.events = new SerialExecutor(callbacks);
         this.signing = new SerialExecutor(callbacks);
+        this.verifying = new SerialExecutor(callbacks);
         this.badInputLog = new RateLimiter(5, nanoTime.getAsLong());
         long window = settings.dedupWindow().toNanos();
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
         this.relayed = new RelayLog(window, settings.dedupCapacity());
         this.claims = new NeighbourClaims(identity.nodeId(), RELAY_HOLD_DOWN_NANOS);
         this.auth = new EndToEndAuth(identity, new LinkKeys(links, settings.dedupCapacity()), () -> this.settings.trustedKeys());
-        this.validator = new InboundValidator(identity.nodeId(), () -> this.settings, auth, wall);
+        this.validator = new InboundValidator(identity.nodeId(), () -> this.settings, wall);
         this.seenNonces = new DedupWindow<>(Duration.ofHours(1).toNanos(), settings.dedupCapacity());
     }
 
@@ -1237,7 +1240,11 @@ public final class MeshCore implements Router {
             return;
         }
         from.rateRefusals = 0;
-        InboundValidator.Verdict verdict = validator.check(env, from.node, from.incarnation);
+        act(ch, env, validator.check(env, from.node, from.incarnation), now);
+    }
+
+    private void act(Channel ch, Envelope env, InboundValidator.Verdict verdict, long now) {
+        Link from = ch.link;
         if (verdict.counter() != null) {
             count(verdict.counter());
             from.count(verdict.counter());
@@ -1256,7 +1263,43 @@ public final class MeshCore implements Router {
             case DROP -> { }
             case RELAY -> relay(ch, verdict.envelope(), NodeId.of(env.getTarget()));
             case ACCEPT -> deliver(ch, verdict.envelope(), now);
+            case PROVE -> prove(ch, env);
         }
+    }
+
+    /**
+     * Checks the origin's signature of an envelope whose source is not the link's peer, off the
+     * lock (about a millisecond each on JDK 17: on the event loop under the lock, a burst of them
+     * would hold up pongs and trip the liveness detector), then decides on it.
+     */
+    private void prove(Channel ch, Envelope env) {
+        NodeId source = NodeId.of(env.getSource());
+        EndToEndAuth.Key key = env.getSignedBody().isEmpty() || env.getOriginSignature().isEmpty()
+                ? new EndToEndAuth.Key(null, false, EndToEndAuth.Refusal.UNSIGNED) : auth.key(source, env.getOriginKey());
+        if (key.refusal() != null) {
+            act(ch, env, unproven(ch, env, key.refusal()), nanoTime.getAsLong());
+            return;
+        }
+        verifying.execute(() -> {
+            EndToEndAuth.Opened opened = auth.open(env, key);
+            synchronized (MeshCore.this) {
+                if (closed || !ch.isOpen()) {
+                    count("dropped.afterClose"); // its sender re-sends what was lost with the channel
+                    return;
+                }
+                EndToEndAuth.Refusal refused = opened.refusal() != null ? opened.refusal()
+                        : auth.bind(source, key) ? null : EndToEndAuth.Refusal.UNKNOWN_KEY;
+                Link from = ch.link;
+                act(ch, env, refused != null ? unproven(ch, env, refused)
+                        : validator.proven(env, opened.envelope(), from.node, from.incarnation), nanoTime.getAsLong());
+            }
+        });
+    }
+
+    private static InboundValidator.Verdict unproven(Channel ch, Envelope env, EndToEndAuth.Refusal why) {
+        return new InboundValidator.Verdict(InboundValidator.Action.DROP, null, "dropped.unprovenSource", why.counter,
+                null, "message " + env.getMessageId() + " from " + ch.link.node + " claims source " + env.getSource()
+                + ": " + why.counter);
     }
 
     /** An envelope for this node whose source is proven: deliver it once, and answer (signed for its origin when it came through a relay). */
@@ -1366,19 +1409,26 @@ public final class MeshCore implements Router {
                 settle(p, ack);
                 return;
             }
-            EndToEndAuth.OpenedAck opened = auth.open(ack, p.target);
-            if (opened.refusal() == null) {
-                claims.delivered(p.target, ch.link.node);
-                settle(p, opened.ack());
+            EndToEndAuth.Key key = auth.key(p.target, ack.getSignerKey());
+            if (key.refusal() != null) {
+                forgedAck(ch, ack, p, key.refusal());
                 return;
             }
-            count("refused.forgedAck");
-            count(opened.refusal().counter);
-            ch.link.count("refused.forgedAck");
-            if (badInputLog.tryAcquire(now)) {
-                LOG.warn("refusing an ack from {} for message {} in the name of {}: {}", ch.link.node, ack.getMessageId(),
-                        p.target, opened.refusal().counter);
-            }
+            verifying.execute(() -> {
+                EndToEndAuth.OpenedAck opened = auth.open(ack, p.target, key); // off the lock, as prove()
+                synchronized (MeshCore.this) {
+                    EndToEndAuth.Refusal refused = opened.refusal() != null ? opened.refusal()
+                            : auth.bind(p.target, key) ? null : EndToEndAuth.Refusal.UNKNOWN_KEY;
+                    if (refused != null) {
+                        forgedAck(ch, ack, p, refused);
+                    } else if (pendingById.get(ack.getMessageId()) != p || p.future.isDone()) {
+                        count("dropped.lateAck");
+                    } else {
+                        claims.delivered(p.target, ch.link.node);
+                        settle(p, opened.ack());
+                    }
+                }
+            });
             return;
         }
         if (p != null && !ack.getOk() && p.writtenOn != null && p.writtenOn.link == ch.link && ch.link != p.link
@@ -1396,6 +1446,16 @@ public final class MeshCore implements Router {
             return;
         }
         count(p != null ? "refused.forgedAck" : "dropped.lateAck");
+    }
+
+    private void forgedAck(Channel ch, Ack ack, Pending p, EndToEndAuth.Refusal why) {
+        count("refused.forgedAck");
+        count(why.counter);
+        ch.link.count("refused.forgedAck");
+        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+            LOG.warn("refusing an ack from {} for message {} in the name of {}: {}", ch.link.node, ack.getMessageId(),
+                    p.target, why.counter);
+        }
     }
 
     /** The target's own answer to a message of ours. */
