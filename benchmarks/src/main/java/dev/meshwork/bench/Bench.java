@@ -21,6 +21,7 @@ public final class Bench {
         BENCHMARKS.put("outbox", "SQLite outbox: durable enqueue vs raw JDBC, end to end between processes, recovery after kill -9");
         BENCHMARKS.put("health", "health CRDT: propagation p99, bytes per event vs Automerge, catch-up");
         BENCHMARKS.put("crash", "two packaged nodes SIGKILLed/SIGTERMed on a seeded schedule under load: lost, dead, duplicates, recovery (ARGS: [SECONDS [SEED]])");
+        BENCHMARKS.put("relay", "messages per second through one relay, authenticated end to end, against direct (ARGS: [SECONDS [ROUNDS [WINDOW]]])");
         BENCHMARKS.put("supervisor", "gateway supervisor: respawn and readiness overhead, idle cost of 50 processes");
     }
 

@@ -7,18 +7,16 @@ import dev.meshwork.api.router.Route;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledFuture;
 
 /**
  * The logical link to one peer: its channels, the active one, the bounded send queue that
- * survives reconnects, the messages awaiting acknowledgement, the peer's incarnation and the
- * neighbours it announced.
+ * survives reconnects, the messages awaiting acknowledgement and the peer's incarnation (what it
+ * claims to reach is in {@link NeighbourClaims}).
  *
  * <p>The link state follows {@link LinkState}; only {@link MeshCore} changes it, under its lock.
  * A link without configuration is a learned peer (it dialed us with a trusted key, or is reached
@@ -41,8 +39,6 @@ final class Link {
     final LinkedHashMap<String, Pending> inflight = new LinkedHashMap<>();
     long queuedBytes;
     int workTokens;
-    Set<NodeId> neighbours = new HashSet<>();
-    long neighboursVersion = -1;
     RateLimiter limiter;
     int rateRefusals;
     long lastDialStart = Long.MIN_VALUE;

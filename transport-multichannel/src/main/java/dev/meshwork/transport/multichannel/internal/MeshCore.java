@@ -86,6 +86,8 @@ public final class MeshCore implements Router {
     private static final long TICK_MILLIS = 20;
     private static final int RATE_REFUSALS_BEFORE_CLOSE = 1000;
     private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
+    /** How long a relay through which a message was lost is passed over for that target (see {@link NeighbourClaims}). */
+    private static final long RELAY_HOLD_DOWN_NANOS = Duration.ofSeconds(30).toNanos();
     /**
      * Leads the reason of a hello refused because this node has no configuration for the dialer
      * (yet). Peer configurations arrive asynchronously (at start-up after the listener is bound,
@@ -112,11 +114,18 @@ public final class MeshCore implements Router {
     private final Map<String, List<MessageHandler>> handlers = new ConcurrentHashMap<>();
     private final List<PeerListener> listeners = new CopyOnWriteArrayList<>();
     private final SerialExecutor events;
+    /** Signs relayed messages off the lock, one at a time, in the order they were queued. */
+    private final SerialExecutor signing;
+    /** Checks end-to-end signatures off the lock, in the order they arrived. */
+    private final SerialExecutor verifying;
     private final Map<NodeId, SerialExecutor> inboundOrder = new ConcurrentHashMap<>();
     private final Map<String, Long> counters = new TreeMap<>();
     private final List<Listen> listens = new CopyOnWriteArrayList<>();
     private final DedupWindow<Delivery> received;
-    private final DedupWindow<Link> relayed;
+    private final RelayLog relayed;
+    private final NeighbourClaims claims;
+    private final EndToEndAuth auth;
+    private final InboundValidator validator;
     private final DedupWindow<Boolean> seenNonces;
     private long neighboursVersion;
     /** Log lines that bad input can trigger: at most 5 a second, the counters keep the full story. */
@@ -142,10 +151,15 @@ public final class MeshCore implements Router {
         this.callbacks = callbacks;
         this.random = random;
         this.events = new SerialExecutor(callbacks);
+        this.signing = new SerialExecutor(callbacks);
+        this.verifying = new SerialExecutor(callbacks);
         this.badInputLog = new RateLimiter(5, nanoTime.getAsLong());
         long window = settings.dedupWindow().toNanos();
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
-        this.relayed = new DedupWindow<>(window, settings.dedupCapacity());
+        this.relayed = new RelayLog(window, settings.dedupCapacity());
+        this.claims = new NeighbourClaims(identity.nodeId(), RELAY_HOLD_DOWN_NANOS);
+        this.auth = new EndToEndAuth(identity, new LinkKeys(links, settings.dedupCapacity()), () -> this.settings.trustedKeys());
+        this.validator = new InboundValidator(identity.nodeId(), () -> this.settings, wall);
         this.seenNonces = new DedupWindow<>(Duration.ofHours(1).toNanos(), settings.dedupCapacity());
     }
 
@@ -420,6 +434,7 @@ public final class MeshCore implements Router {
             link.staggerTimer.cancel(false);
         }
         setLinkState(link, LinkState.REMOVED, "removed");
+        claims.forget(node);
         for (Pending p : allHeld(link)) {
             fail(p, stopping ? new RetryableException(FailureCode.SHUT_DOWN, "node stopping: peer " + node + " was removed")
                     : new RetryableException(FailureCode.UNKNOWN_PEER, "peer " + node + " was removed"));
@@ -466,6 +481,11 @@ public final class MeshCore implements Router {
             return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE,
                     "payload of " + payload.length + " bytes exceeds " + settings.maxPayloadBytes()));
         }
+        InboundLimits.Breach breach = settings.limits().check(id, topic, options.headers());
+        if (breach != null) {
+            count(breach.counter() + ".out");
+            return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE, breach.reason()));
+        }
         if (target.equals(identity.nodeId())) {
             InboundMessage local = new InboundMessage(id, target, topic, payload, options.headers(), Optional.empty(),
                     wall.instant());
@@ -480,7 +500,7 @@ public final class MeshCore implements Router {
             Link link = links.get(target);
             if (link == null) {
                 if (relayFor(target) == null) {
-                    boolean known = links.values().stream().anyMatch(l -> l.neighbours.contains(target));
+                    boolean known = claims.claimed(target);
                     return CompletableFuture.failedFuture(known
                             ? new RetryableException(FailureCode.UNREACHABLE_PEER, "no route to " + target)
                             : new PermanentException(FailureCode.UNKNOWN_PEER, "unknown peer " + target));
@@ -888,8 +908,7 @@ public final class MeshCore implements Router {
             }
         }
         received.removePrefix(link.node.value() + "/");
-        link.neighbours.clear();
-        link.neighboursVersion = -1;
+        claims.forget(link.node);
         requeueInflight(link, null);
         emit(PeerEvent.Type.PEER_RESTARTED, link, "new incarnation " + incarnation);
     }
@@ -1041,14 +1060,13 @@ public final class MeshCore implements Router {
         return via == null ? null : via.active;
     }
 
-    /** A neighbour with an open active channel that announced {@code target} as its direct neighbour. */
+    /** A peer with an open active channel that claims {@code target} as its direct neighbour, chosen by {@link NeighbourClaims}. */
     private Link relayFor(NodeId target) {
-        for (Link l : links.values()) {
-            if (!l.node.equals(target) && l.active != null && l.active.isOpen() && l.neighbours.contains(target)) {
-                return l;
-            }
-        }
-        return null;
+        NodeId via = claims.choose(target, n -> {
+            Link l = links.get(n);
+            return l != null && l.active != null && l.active.isOpen();
+        }, nanoTime.getAsLong());
+        return via == null ? null : links.get(via);
     }
 
     private void flush(Link link) {
@@ -1056,14 +1074,19 @@ public final class MeshCore implements Router {
         if (ch == null) {
             return;
         }
+        boolean relayed = ch.link != link;
         while (!link.queue.isEmpty()) {
             var it = link.queue.entrySet().iterator();
             Pending p = it.next().getValue();
+            if (relayed && p.sealed == null) {
+                signAhead(link);
+                return; // in send order: the rest waits for this one's signature
+            }
             it.remove();
             link.inflight.put(p.id(), p);
             p.writtenOn = ch;
             p.everWritten = true;
-            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(p.envelope).build());
+            CompletableFuture<Void> w = write(ch, Frame.newBuilder().setEnvelope(relayed ? p.sealed : p.envelope).build());
             w.whenComplete((v, e) -> {
                 synchronized (MeshCore.this) {
                     if (p.future.isDone()) {
@@ -1079,6 +1102,43 @@ public final class MeshCore implements Router {
                     }
                     if (!p.ackRequired) {
                         succeed(p, false);
+                    }
+                }
+            });
+        }
+    }
+
+    /**
+     * Signs the queued messages of a link that now goes through a relay, in send order, one at a
+     * time off the lock (an Ed25519 signature takes about a millisecond on JDK 17: signing a full
+     * queue under the lock would hold up pings and trip the liveness detector); each signed message
+     * flushes the link again.
+     */
+    private void signAhead(Link link) {
+        for (Pending q : link.queue.values()) {
+            if (q.sealed != null || q.signing) {
+                continue;
+            }
+            q.signing = true;
+            signing.execute(() -> {
+                Envelope sealed;
+                try {
+                    sealed = auth.seal(q.envelope);
+                } catch (RuntimeException e) {
+                    synchronized (MeshCore.this) {
+                        q.signing = false;
+                        count("e2e.signFailures");
+                        LOG.warn("cannot sign message {} for the relay: {}", q.id(), e.toString());
+                        fail(q, new RetryableException(FailureCode.INTERNAL, "signing failed: " + e, e));
+                    }
+                    return;
+                }
+                synchronized (MeshCore.this) {
+                    q.sealed = sealed;
+                    q.signing = false;
+                    count("e2e.signed");
+                    if (!q.future.isDone() && !closed) {
+                        flush(q.link);
                     }
                 }
             });
@@ -1129,6 +1189,10 @@ public final class MeshCore implements Router {
             }
             boolean written = p.everWritten;
             count(written ? "dropped.ackTimeout" : "dropped.expired");
+            if (written && p.writtenOn != null && p.writtenOn.link != p.link) {
+                claims.failed(p.target, p.writtenOn.link.node, nanoTime.getAsLong());
+                count("relay.timeouts");
+            }
             fail(p, new RetryableException(written ? FailureCode.TIMEOUT : FailureCode.EXPIRED, written
                     ? "no ack from " + p.target + " within the timeout"
                     : "not delivered to " + p.target + " within the timeout (" + info(p.link).route() + ")"));
@@ -1187,40 +1251,73 @@ public final class MeshCore implements Router {
             return;
         }
         from.rateRefusals = 0;
-        if (!NodeId.isValid(env.getSource()) || !NodeId.isValid(env.getTarget()) || env.getMessageId().isEmpty()) {
-            protocolViolation(ch, "envelope with a malformed source, target or id");
-            return;
+        act(ch, env, validator.check(env, from.node, from.incarnation), now);
+    }
+
+    private void act(Channel ch, Envelope env, InboundValidator.Verdict verdict, long now) {
+        Link from = ch.link;
+        if (verdict.counter() != null) {
+            count(verdict.counter());
+            from.count(verdict.counter());
+            if (verdict.detail() != null) {
+                count(verdict.detail());
+            }
+            if (verdict.reason() != null && verdict.action() != InboundValidator.Action.VIOLATION
+                    && badInputLog.tryAcquire(now)) {
+                LOG.info("{} a message from {}: {}", verdict.action() == InboundValidator.Action.DROP ? "dropping"
+                        : "refusing", from.node, verdict.reason());
+            }
         }
+        switch (verdict.action()) {
+            case VIOLATION -> protocolViolation(ch, verdict.reason());
+            case NACK -> nack(ch, env, verdict.code(), verdict.reason(), false);
+            case DROP -> { }
+            case RELAY -> relay(ch, verdict.envelope(), NodeId.of(env.getTarget()));
+            case ACCEPT -> deliver(ch, verdict.envelope(), now);
+            case PROVE -> prove(ch, env);
+        }
+    }
+
+    /**
+     * Checks the origin's signature of an envelope whose source is not the link's peer, off the
+     * lock (about a millisecond each on JDK 17: on the event loop under the lock, a burst of them
+     * would hold up pongs and trip the liveness detector), then decides on it.
+     */
+    private void prove(Channel ch, Envelope env) {
         NodeId source = NodeId.of(env.getSource());
-        NodeId target = NodeId.of(env.getTarget());
-        if (source.equals(identity.nodeId()) || (!source.equals(from.node) && !from.neighbours.contains(source))) {
-            count("refused.spoofedSource");
-            protocolViolation(ch, "envelope claims source " + source + " which " + from.node + " cannot relay");
+        EndToEndAuth.Key key = env.getSignedBody().isEmpty() || env.getOriginSignature().isEmpty()
+                ? new EndToEndAuth.Key(null, false, EndToEndAuth.Refusal.UNSIGNED) : auth.key(source, env.getOriginKey());
+        if (key.refusal() != null) {
+            act(ch, env, unproven(ch, env, key.refusal()), nanoTime.getAsLong());
             return;
         }
-        if (env.getHopLimit() > SendOptions.MAX_HOP_LIMIT) {
-            count("refused.hopLimitOverflow");
-            protocolViolation(ch, "hop limit " + env.getHopLimit() + " above " + SendOptions.MAX_HOP_LIMIT);
-            return;
-        }
-        if (source.equals(from.node) && !env.getSourceIncarnation().equals(from.incarnation)) {
-            count("dropped.oldIncarnation");
-            return;
-        }
-        if (env.getExpiresAtMillis() != 0 && env.getExpiresAtMillis() < wall.millis()) {
-            count("dropped.expired.in");
-            return;
-        }
-        if (env.getPayload().size() > settings.maxPayloadBytes()) {
-            count("refused.payloadTooLarge");
-            nack(ch, env, FailureCode.PAYLOAD_TOO_LARGE, env.getPayload().size() + " bytes exceed "
-                    + settings.maxPayloadBytes(), false);
-            return;
-        }
-        if (!target.equals(identity.nodeId())) {
-            relay(ch, env, target);
-            return;
-        }
+        verifying.execute(() -> {
+            EndToEndAuth.Opened opened = auth.open(env, key);
+            synchronized (MeshCore.this) {
+                if (closed || !ch.isOpen()) {
+                    count("dropped.afterClose"); // its sender re-sends what was lost with the channel
+                    return;
+                }
+                EndToEndAuth.Refusal refused = opened.refusal() != null ? opened.refusal()
+                        : auth.bind(source, key) ? null : EndToEndAuth.Refusal.UNKNOWN_KEY;
+                Link from = ch.link;
+                act(ch, env, refused != null ? unproven(ch, env, refused)
+                        : validator.proven(env, opened.envelope(), from.node, from.incarnation), nanoTime.getAsLong());
+            }
+        });
+    }
+
+    private static InboundValidator.Verdict unproven(Channel ch, Envelope env, EndToEndAuth.Refusal why) {
+        return new InboundValidator.Verdict(InboundValidator.Action.DROP, null, "dropped.unprovenSource", why.counter,
+                null, "message " + env.getMessageId() + " from " + ch.link.node + " claims source " + env.getSource()
+                + ": " + why.counter);
+    }
+
+    /** An envelope for this node whose source is proven: deliver it once, and answer (signed for its origin when it came through a relay). */
+    private void deliver(Channel ch, Envelope env, long now) {
+        Link from = ch.link;
+        NodeId source = NodeId.of(env.getSource());
+        boolean relayedHere = !source.equals(from.node);
         String key = source.value() + "/" + env.getMessageId();
         Delivery known = received.get(key, now);
         if (known != null) {
@@ -1242,7 +1339,7 @@ public final class MeshCore implements Router {
         count("delivered");
         InboundMessage msg = new InboundMessage(env.getMessageId(), source, env.getTopic(),
                 env.getPayload().toByteArray(), env.getHeadersMap(),
-                source.equals(from.node) ? Optional.empty() : Optional.of(from.node), wall.instant());
+                relayedHere ? Optional.of(from.node) : Optional.empty(), wall.instant());
         boolean wantsAck = env.getAckRequested();
         deliverLocally(msg).whenComplete((v, e) -> {
             Ack.Builder ack = Ack.newBuilder().setMessageId(env.getMessageId()).setFrom(identity.nodeId().value());
@@ -1253,8 +1350,9 @@ public final class MeshCore implements Router {
                         : new RetryableException(FailureCode.HANDLER_FAILED, String.valueOf(e));
                 WireFailures.failed(ack, me.code(), me.getMessage(), me.isRetryable());
             }
+            Ack answer = relayedHere ? auth.sign(ack.build(), source) : ack.build(); // off the lock: about a millisecond
             synchronized (MeshCore.this) {
-                delivery.ack = ack.build();
+                delivery.ack = answer;
                 if (wantsAck) {
                     Channel reply = delivery.replyTo.isOpen() ? delivery.replyTo : delivery.replyTo.link.active;
                     if (reply != null && reply.isOpen()) {
@@ -1265,6 +1363,7 @@ public final class MeshCore implements Router {
         });
     }
 
+    /** Forwards an envelope (as it arrived: its origin's signature stays valid) on the target's own link. */
     private void relay(Channel ch, Envelope env, NodeId target) {
         if (env.getHopLimit() == 0) {
             count("refused.hopLimitExceeded");
@@ -1272,10 +1371,6 @@ public final class MeshCore implements Router {
             return;
         }
         long now = nanoTime.getAsLong();
-        if (!relayed.add(env.getMessageId(), ch.link, now)) {
-            count("duplicatesDropped.relay");
-            relayed.put(env.getMessageId(), ch.link);
-        }
         Link next = links.get(target);
         Channel out = next != null && next.active != null && next.active.isOpen() ? next.active : null;
         if (out == null || next == ch.link) {
@@ -1283,36 +1378,104 @@ public final class MeshCore implements Router {
             nack(ch, env, FailureCode.UNREACHABLE_PEER, "no direct link from " + identity.nodeId() + " to " + target, true);
             return;
         }
+        if (!relayed.forward(NodeId.of(env.getSource()), env.getMessageId(), target, ch.link, out, now)) {
+            count("duplicatesDropped.relay");
+            return;
+        }
         count("relayed");
         write(out, Frame.newBuilder().setEnvelope(env.toBuilder().setHopLimit(env.getHopLimit() - 1)).build());
     }
 
+    /**
+     * Refuses a message with a failed Ack (when the sender asked for one). As the message's target,
+     * the refusal of a relayed message is signed for its origin, which otherwise could not tell it
+     * from a relay's forgery; a relay's own refusal is unsigned and taken by the origin as no more
+     * than a failed route.
+     */
     private void nack(Channel ch, Envelope env, FailureCode code, String text, boolean retryable) {
         LOG.debug("refusing message {} from {}: {} {}", env.getMessageId(), ch.link.node, code, text);
         if (env.getAckRequested()) {
-            write(ch, Frame.newBuilder().setAck(WireFailures.failed(Ack.newBuilder().setMessageId(env.getMessageId())
-                    .setFrom(identity.nodeId().value()), code, text, retryable)).build());
+            Ack ack = WireFailures.failed(Ack.newBuilder().setMessageId(env.getMessageId())
+                    .setFrom(identity.nodeId().value()), code, text, retryable).build();
+            if (env.getTarget().equals(identity.nodeId().value()) && NodeId.isValid(env.getSource())
+                    && !env.getSource().equals(ch.link.node.value())) {
+                ack = auth.sign(ack, NodeId.of(env.getSource()));
+            }
+            write(ch, Frame.newBuilder().setAck(ack).build());
         }
     }
 
+    /**
+     * An ack. For a message of ours it counts only as its target's word: from the target's own link,
+     * or under the target's signature (it came through a relay). The relay we handed the message to
+     * may refuse it itself, which fails the message retryably and holds that route down, whatever
+     * code it gives. An ack for a message this node relayed goes back the way the message came.
+     * Anything else is a forgery or late, and counted.
+     */
     private void onAck(Channel ch, Ack ack) {
+        long now = nanoTime.getAsLong();
         Pending p = pendingById.get(ack.getMessageId());
-        // only the target itself, or the neighbour we handed the message to, may answer for it
-        boolean rightPath = p != null && (ch.link == p.link || p.writtenOn != null && p.writtenOn.link == ch.link);
-        if (p != null && p.target.value().equals(ack.getFrom()) && rightPath) {
-            if (ack.getOk()) {
-                succeed(p, true);
-            } else {
-                fail(p, WireFailures.failureOf(ack));
+        if (p != null && p.target.value().equals(ack.getFrom())) {
+            if (ch.link == p.link) {
+                settle(p, ack);
+                return;
             }
+            EndToEndAuth.Key key = auth.key(p.target, ack.getSignerKey());
+            if (key.refusal() != null) {
+                forgedAck(ch, ack, p, key.refusal());
+                return;
+            }
+            verifying.execute(() -> {
+                EndToEndAuth.OpenedAck opened = auth.open(ack, p.target, key); // off the lock, as prove()
+                synchronized (MeshCore.this) {
+                    EndToEndAuth.Refusal refused = opened.refusal() != null ? opened.refusal()
+                            : auth.bind(p.target, key) ? null : EndToEndAuth.Refusal.UNKNOWN_KEY;
+                    if (refused != null) {
+                        forgedAck(ch, ack, p, refused);
+                    } else if (pendingById.get(ack.getMessageId()) != p || p.future.isDone()) {
+                        count("dropped.lateAck");
+                    } else {
+                        claims.delivered(p.target, ch.link.node);
+                        settle(p, opened.ack());
+                    }
+                }
+            });
             return;
         }
-        Link back = relayed.get(ack.getMessageId(), nanoTime.getAsLong());
+        if (p != null && !ack.getOk() && p.writtenOn != null && p.writtenOn.link == ch.link && ch.link != p.link
+                && ack.getFrom().equals(ch.link.node.value())) {
+            count("relay.refusals");
+            claims.failed(p.target, ch.link.node, now);
+            fail(p, new RetryableException(WireFailures.fromWire(ack.getCode()), "relay " + ch.link.node
+                    + " did not forward to " + p.target + ": " + ack.getError()));
+            return;
+        }
+        Link back = NodeId.isValid(ack.getFrom()) && ack.getFrom().equals(ch.link.node.value())
+                ? relayed.ackRoute(ch.link.node, ack.getMessageId(), now) : null;
         if (back != null && back.active != null && back.active.isOpen()) {
             write(back.active, Frame.newBuilder().setAck(ack).build());
             return;
         }
-        count("dropped.lateAck");
+        count(p != null ? "refused.forgedAck" : "dropped.lateAck");
+    }
+
+    private void forgedAck(Channel ch, Ack ack, Pending p, EndToEndAuth.Refusal why) {
+        count("refused.forgedAck");
+        count(why.counter);
+        ch.link.count("refused.forgedAck");
+        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+            LOG.warn("refusing an ack from {} for message {} in the name of {}: {}", ch.link.node, ack.getMessageId(),
+                    p.target, why.counter);
+        }
+    }
+
+    /** The target's own answer to a message of ours. */
+    private void settle(Pending p, Ack answer) {
+        if (answer.getOk()) {
+            succeed(p, true);
+        } else {
+            fail(p, WireFailures.failureOf(answer));
+        }
     }
 
     private void onGoodbye(Channel ch, Goodbye goodbye) {
@@ -1396,12 +1559,18 @@ public final class MeshCore implements Router {
     }
 
     private void updateNeighbours(Link link, List<String> ids, long version) {
-        if (version != 0 && version <= link.neighboursVersion) {
+        InboundLimits.Breach breach = settings.limits().checkNeighbours(ids);
+        if (breach != null) {
+            count(breach.counter());
+            link.count(breach.counter());
+            if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                LOG.info("ignoring the neighbour list of {}: {}", link.node, breach.reason());
+            }
             return;
         }
-        link.neighboursVersion = Math.max(version, link.neighboursVersion);
-        link.neighbours = ids.stream().filter(NodeId::isValid).map(NodeId::of)
-                .filter(n -> !n.equals(identity.nodeId())).collect(Collectors.toSet());
+        if (!claims.update(link.node, ids, version)) {
+            return;
+        }
         reviewRelayRoutes();
         // a route through this neighbour may have appeared: flush links that wait for one
         for (Link l : List.copyOf(links.values())) {

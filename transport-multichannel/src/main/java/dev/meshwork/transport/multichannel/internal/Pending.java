@@ -16,6 +16,10 @@ final class Pending {
     final CompletableFuture<DeliveryResult> future;
     final Link link;
     ScheduledFuture<?> timer;
+    /** The envelope signed for the way through a relay, made (off the core's lock) when it first takes one. */
+    Envelope sealed;
+    /** Its signature is being made. */
+    boolean signing;
     /** The channel it was last written on, so a failure of that channel re-sends it. */
     Channel writtenOn;
     boolean everWritten;

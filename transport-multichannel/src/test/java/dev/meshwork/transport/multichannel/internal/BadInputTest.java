@@ -136,12 +136,15 @@ class BadInputTest {
     }
 
     @Test
-    void refusesAnEnvelopeWithASpoofedSource() {
+    void dropsAnEnvelopeWithASpoofedSource() {
         RawPeer raw = RawPeer.connect(mesh, "b");
         raw.helloAndAuthenticate();
         raw.sendEnvelope(raw.envelope("spoof").setSource("someone-else"));
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.spoofedSource"));
+        assertEquals(1, raw.target.counter("dropped.unprovenSource"));
+        assertEquals(1, raw.target.counter("e2e.unsigned"));
+        assertEquals(0, raw.target.received.size());
+        raw.sendEnvelope(raw.envelope("own").setSource(raw.target.id().value()));
+        assertEquals(1, raw.target.counter("dropped.ownSource"), "nor in the receiver's own name");
         assertEquals(0, raw.target.received.size());
     }
 

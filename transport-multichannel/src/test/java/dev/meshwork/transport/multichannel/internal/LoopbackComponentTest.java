@@ -190,6 +190,9 @@ class LoopbackComponentTest {
         b.addPeer(a, List.of(URI.create("tcp://127.0.0.1:1/unused")));
         b.addPeer(c, c.listening);
         c.addPeer(b, List.of(URI.create("tcp://127.0.0.1:1/unused")));
+        // a and c know each other's keys (pinned, unreachable URLs): what b relays is signed end to end
+        a.addPeer(c, List.of(URI.create("tcp://127.0.0.1:1/unused")));
+        c.addPeer(a, List.of(URI.create("tcp://127.0.0.1:1/unused")));
         Await.until("a-b and b-c up", WAIT, () -> a.up(b) && b.up(c));
         Await.until("a learnt that b reaches c", WAIT, () -> a.core.peers().stream().anyMatch(p -> p.node().equals(b.identity.nodeId()))
                 && a.core.send(c.identity.nodeId(), "probe", new byte[0], SendOptions.DEFAULT.withAck(false)).handle((r, e) -> e == null).join());

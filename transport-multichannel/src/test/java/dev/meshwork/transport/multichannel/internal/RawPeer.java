@@ -49,6 +49,16 @@ final class RawPeer implements ConnectionHandler {
         return raw;
     }
 
+    /**
+     * Connects {@code self}'s identity by hand to the started {@code target} (which trusts it if
+     * {@code self} was made before it started).
+     */
+    static RawPeer as(TestMesh mesh, TestMesh.Node self, TestMesh.Node target) {
+        RawPeer raw = new RawPeer(mesh, target, self.identity);
+        raw.reconnect();
+        return raw;
+    }
+
     void reconnect() {
         received.clear();
         closed = null;
@@ -108,6 +118,16 @@ final class RawPeer implements ConnectionHandler {
 
     void sendEnvelope(Envelope.Builder e) {
         send(Frame.newBuilder().setEnvelope(e).build());
+    }
+
+    /** Claims {@code ids} as its direct neighbours, as a relay would. */
+    void claimNeighbours(long version, String... ids) {
+        send(Frame.newBuilder().setNeighbours(dev.meshwork.api.wire.Neighbours.newBuilder()
+                .addAllNodeIds(List.of(ids)).setVersion(version)).build());
+    }
+
+    List<Envelope> envelopes() {
+        return received.stream().filter(Frame::hasEnvelope).map(Frame::getEnvelope).toList();
     }
 
     Optional<Goodbye> goodbye() {

@@ -1,5 +1,9 @@
 package dev.meshwork.transport.multichannel.internal;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.meshwork.api.MeshworkException;
 import dev.meshwork.api.NodeId;
 import dev.meshwork.api.router.InboundMessage;
 import dev.meshwork.api.router.PeerConfig;
@@ -16,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 
@@ -92,6 +97,17 @@ final class TestMesh {
             List<String> l = new ArrayList<>();
             received.forEach(m -> l.add(new String(m.payload())));
             return l;
+        }
+    }
+
+    /** The typed failure {@code f} completed with; fails the test if it did not fail. */
+    static MeshworkException failure(CompletableFuture<?> f) {
+        assertTrue(f.isCompletedExceptionally(), () -> "expected a failure, got " + (f.isDone() ? f.join() : "nothing yet"));
+        try {
+            f.join();
+            throw new AssertionError("not failed");
+        } catch (CompletionException e) {
+            return assertInstanceOf(MeshworkException.class, e.getCause());
         }
     }
 

@@ -17,6 +17,7 @@ import dev.meshwork.api.router.SendOptions;
 import dev.meshwork.api.router.WorkToken;
 import dev.meshwork.api.transport.Transport;
 import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
+import dev.meshwork.transport.multichannel.internal.InboundLimits;
 import dev.meshwork.transport.multichannel.internal.MeshCore;
 import dev.meshwork.transport.multichannel.internal.RouterSettings;
 import java.net.URI;
@@ -138,6 +139,21 @@ public final class MeshRouter implements Router, NodeIdentity {
 
         @AttributeDefinition(description = "Frames per second a peer may send before it is refused (RATE_LIMITED).")
         int rateBudget() default 50_000;
+
+        @AttributeDefinition(description = "Longest message id accepted from a peer or sent, in characters; a longer one is refused (PAYLOAD_TOO_LARGE).")
+        int maxMessageIdChars() default 128;
+
+        @AttributeDefinition(description = "Longest topic accepted from a peer or sent, in characters; a longer one is refused (PAYLOAD_TOO_LARGE).")
+        int maxTopicChars() default 256;
+
+        @AttributeDefinition(description = "Most headers of one message accepted from a peer or sent; more are refused (PAYLOAD_TOO_LARGE).")
+        int maxHeaders() default 32;
+
+        @AttributeDefinition(description = "Most UTF-8 bytes of one message's header keys and values together; more are refused (PAYLOAD_TOO_LARGE).")
+        int maxHeaderBytes() default 8192;
+
+        @AttributeDefinition(description = "Most node ids in a neighbour list a peer announces; a longer list is refused and its claims ignored.")
+        int maxNeighbours() default 1024;
     }
 
     /** Whiteboard services bound now, in bind order: replayed into every new core. */
@@ -198,7 +214,9 @@ public final class MeshRouter implements Router, NodeIdentity {
                 BackoffPolicy.fullJitter(Duration.ofMillis(config.backoffBaseMillis()), Duration.ofMillis(config.backoffCapMillis())),
                 Duration.ofMillis(config.slowRetryMillis()), config.permanentFailureLimit(), config.standbyCount(),
                 d.dialStagger(), d.switchRatio(), d.switchSamples(), config.rateBudget(), d.dedupWindow(),
-                d.dedupCapacity(), d.clockJumpThreshold(), Set.of(config.trustedKeys()));
+                d.dedupCapacity(), d.clockJumpThreshold(), Set.of(config.trustedKeys()),
+                new InboundLimits(config.maxMessageIdChars(), config.maxTopicChars(), config.maxHeaders(),
+                        config.maxHeaderBytes(), config.maxNeighbours()));
     }
 
     private void startCore(BundleContext context, Config config) {
