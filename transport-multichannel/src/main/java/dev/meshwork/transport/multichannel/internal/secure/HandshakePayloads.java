@@ -60,12 +60,16 @@ public final class HandshakePayloads {
 
     /** This node's payload: identity, the certificate of {@code noiseStaticKey}, and for a dialer the node it expects. */
     public static byte[] build(NodeIdentity identity, byte[] noiseStaticKey, Optional<NodeId> expected) {
+        return message(identity, noiseStaticKey).setExpectedNodeId(expected.map(NodeId::value).orElse(""))
+                .build().toByteArray();
+    }
+
+    static HandshakePayload.Builder message(NodeIdentity identity, byte[] noiseStaticKey) {
         return HandshakePayload.newBuilder()
                 .setIdentityKey(ByteString.copyFrom(identity.publicKey().getEncoded()))
                 .setIdentitySig(ByteString.copyFrom(identity.sign(signedBytes(noiseStaticKey))))
                 .setNodeId(identity.nodeId().value()).setIncarnation(identity.incarnation())
-                .setProtocolVersion(PROTOCOL_VERSION).addAllCapabilities(CAPABILITIES)
-                .setExpectedNodeId(expected.map(NodeId::value).orElse("")).build().toByteArray();
+                .setProtocolVersion(PROTOCOL_VERSION).addAllCapabilities(CAPABILITIES);
     }
 
     /**
