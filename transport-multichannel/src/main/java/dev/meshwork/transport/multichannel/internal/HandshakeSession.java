@@ -112,6 +112,7 @@ final class HandshakeSession implements ConnectionHandler {
     private final LocalCertificate local;
     private final Optional<NodeId> expected;
     private final int maxFrameBytes;
+    private final FrameCodec codec;
     private final StrangerGate.Ticket ticket;
     private final Object sendLock = new Object();
     private State state;
@@ -129,6 +130,7 @@ final class HandshakeSession implements ConnectionHandler {
         this.noise = initiator ? local.initiator() : local.responder();
         this.expected = expected;
         this.maxFrameBytes = maxFrameBytes;
+        this.codec = new FrameCodec(maxFrameBytes);
         this.ticket = ticket;
         this.state = initiator ? State.AWAIT_SECOND : State.AWAIT_FIRST;
     }
@@ -243,8 +245,8 @@ final class HandshakeSession implements ConnectionHandler {
             fail("refused.badHandshake", new PermanentException(FailureCode.PROTOCOL_VIOLATION, e.getMessage()),
                     CloseReason.PROTOCOL_ERROR);
         } catch (ProtectionException e) {
-            fail("refused.decrypt", new PermanentException(FailureCode.PROTOCOL_VIOLATION, e.getMessage()),
-                    CloseReason.PROTOCOL_ERROR);
+            // only what the peer sends is out of step: our direction still carries the reason
+            violation(e.counter(), e.getMessage());
         }
     }
 
@@ -352,15 +354,25 @@ final class HandshakeSession implements ConnectionHandler {
         }
     }
 
-    /** A frame that does not parse inside an authenticated stream is a protocol violation. */
+    /** A frame that does not decode inside an authenticated stream is a protocol violation. */
     private Frame decode(byte[] bytes) {
         try {
-            return Frame.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            fail("refused.undecodableFrame", new PermanentException(FailureCode.PROTOCOL_VIOLATION,
-                    "a frame that does not decode: " + e.getMessage()), CloseReason.PROTOCOL_ERROR);
+            return codec.decode(bytes);
+        } catch (PermanentException e) {
+            violation(e.code() == FailureCode.PAYLOAD_TOO_LARGE ? "refused.oversizedFrame" : "refused.undecodableFrame",
+                    e.getMessage());
             return null;
         }
+    }
+
+    /** The authenticated peer broke the protocol: tell it why (our direction is intact) and close. */
+    private void violation(String counter, String why) {
+        if (state() == State.CLOSING) {
+            return;
+        }
+        send(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(Goodbye.Code.PROTOCOL_VIOLATION)
+                .setReason(why)).build());
+        fail(counter, new PermanentException(FailureCode.PROTOCOL_VIOLATION, why), CloseReason.PROTOCOL_ERROR);
     }
 
     /** Whether {@code message} is a v1 peer's first frame: a protobuf Frame with a Hello of version 1. */
@@ -387,7 +399,7 @@ final class HandshakeSession implements ConnectionHandler {
         if (c == null || protection == null) {
             return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "not authenticated"));
         }
-        byte[] bytes = frame.toByteArray();
+        byte[] bytes = FrameCodec.encode(frame);
         if (bytes.length > maxFrameBytes) {
             return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE,
                     "frame of " + bytes.length + " bytes exceeds " + maxFrameBytes));

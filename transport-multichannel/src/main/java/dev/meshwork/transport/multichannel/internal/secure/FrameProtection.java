@@ -93,23 +93,23 @@ public final class FrameProtection {
      */
     public byte[] open(byte[] message) throws ProtectionException {
         if (message.length < TAG_BYTES + 1 || message.length > MAX_MESSAGE_BYTES) {
-            throw new ProtectionException("transport message of " + message.length + " bytes (must be "
+            throw new ProtectionException("refused.decrypt", "transport message of " + message.length + " bytes (must be "
                     + (TAG_BYTES + 1) + ".." + MAX_MESSAGE_BYTES + ")");
         }
         int chunk = message.length - TAG_BYTES - 1;
         if (partialBytes + chunk > maxFrameBytes) {
-            throw new ProtectionException("frame larger than " + maxFrameBytes + " bytes");
+            throw new ProtectionException("refused.oversizedFrame", "frame larger than " + maxFrameBytes + " bytes");
         }
         byte[] plain = new byte[message.length - TAG_BYTES];
         try {
             receiver.decryptWithAd(null, message, 0, plain, 0, message.length);
         } catch (GeneralSecurityException | IllegalArgumentException | IllegalStateException e) {
-            throw new ProtectionException("transport message does not decrypt (altered, truncated, reordered, "
+            throw new ProtectionException("refused.decrypt", "transport message does not decrypt (altered, truncated, reordered, "
                     + "replayed or injected)");
         }
         byte flag = plain[0];
         if (flag != LAST && flag != MORE) {
-            throw new ProtectionException("unknown chunk flag " + flag);
+            throw new ProtectionException("refused.decrypt", "unknown chunk flag " + flag);
         }
         byte[] data = java.util.Arrays.copyOfRange(plain, 1, plain.length);
         if (flag == MORE) {

@@ -5,7 +5,15 @@ public final class ProtectionException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
-    public ProtectionException(String message) {
+    private final String counter;
+
+    public ProtectionException(String counter, String message) {
         super(message, null, false, false);
+        this.counter = counter;
+    }
+
+    /** The node counter this failure is counted under. */
+    public String counter() {
+        return counter;
     }
 }
