@@ -1,6 +1,5 @@
 package dev.meshwork.api.transport;
 
-import dev.meshwork.api.wire.Frame;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -9,7 +8,12 @@ import java.util.concurrent.CompletableFuture;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * One live link between two nodes carrying wire frames, created by a {@link Transport}.
+ * One live link between two nodes carrying opaque binary messages, created by a {@link Transport}.
+ *
+ * <p>A message is an array of bytes the transport delivers whole, in order, and with its
+ * boundaries preserved: one {@link #send} on one side is one
+ * {@link ConnectionHandler#onMessage} on the other. The transport does not look inside; framing
+ * of the protocol, authentication and encryption are the node core's (since 2.0.0).
  *
  * <p>A connection dies with its socket; the router's logical link survives it. Liveness is the
  * transport's job: a connection from which nothing arrived within the stale threshold is closed
@@ -39,15 +43,21 @@ public interface Connection {
     InetSocketAddress localAddress();
 
     /**
-     * Writes one frame.
+     * Writes one message.
      *
-     * @return completes when the frame was written to the socket; fails with a
+     * <p>The transport may keep and write {@code message} itself, without copying it: the caller
+     * hands the array over and must not modify it afterwards, not even once the returned future
+     * completes.
+     *
+     * @param message the bytes of one message, delivered as one
+     *                {@link ConnectionHandler#onMessage} on the other side
+     * @return completes when the message was written to the socket; fails with a
      *         {@link dev.meshwork.api.RetryableException} ({@code CLOSED}) if the connection closes
      *         first, or ({@code QUEUE_FULL}) if the transport's bounded buffer is full, or with a
-     *         {@link dev.meshwork.api.PermanentException} ({@code PAYLOAD_TOO_LARGE}) if the frame
-     *         exceeds the peer's size limit
+     *         {@link dev.meshwork.api.PermanentException} ({@code PAYLOAD_TOO_LARGE}) if the message
+     *         exceeds the transport's size limit
      */
-    CompletableFuture<Void> send(Frame frame);
+    CompletableFuture<Void> send(byte[] message);
 
     /** Whether a send now would be buffered below the high water mark. */
     boolean isWritable();

@@ -1,6 +1,5 @@
 package dev.meshwork.api.transport;
 
-import dev.meshwork.api.wire.Frame;
 import java.time.Duration;
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -14,8 +13,11 @@ import org.osgi.annotation.versioning.ConsumerType;
 @ConsumerType
 public interface ConnectionHandler {
 
-    /** A frame arrived. */
-    void onFrame(Connection connection, Frame frame);
+    /**
+     * One message arrived: exactly the bytes of one {@link Connection#send} of the peer. The
+     * handler owns the array.
+     */
+    void onMessage(Connection connection, byte[] message);
 
     /** The connection's writability changed (see {@link Connection#isWritable()}). */
     default void onWritabilityChanged(Connection connection, boolean writable) {

@@ -3,8 +3,8 @@ package dev.meshwork.api.transport;
 /**
  * Counters of one {@link Connection} at the moment they were read. Immutable.
  *
- * @param framesIn  frames received
- * @param framesOut frames written
+ * @param framesIn  messages received
+ * @param framesOut messages written
  * @param bytesIn   wire bytes received
  * @param bytesOut  wire bytes written
  */

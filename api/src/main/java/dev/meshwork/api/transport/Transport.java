@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * Carries wire frames to and from other nodes over one or more URL schemes.
+ * Carries opaque binary messages to and from other nodes over one or more URL schemes.
  *
  * <p>Register implementations as OSGi services with the property {@link #SCHEMES} (a string or
  * string array, e.g. {@code "ws", "wss"}); the router uses every registered transport and picks one
@@ -32,7 +32,7 @@ public interface Transport {
      *
      * @param uri     where to connect; its scheme must be one of {@link #SCHEMES}
      * @param options timeouts and limits of this attempt
-     * @param handler receives frames and the close of the new connection
+     * @param handler receives the messages and the close of the new connection
      * @return completes with the open connection, or fails with a typed
      *         {@link dev.meshwork.api.MeshworkException}
      */

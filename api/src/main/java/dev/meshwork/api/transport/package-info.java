@@ -3,11 +3,14 @@
  *
  * <p>A {@link dev.meshwork.api.transport.Transport} is a whiteboard service registered with
  * {@link dev.meshwork.api.transport.Transport#SCHEMES}; the router picks the one whose scheme
- * matches a peer URL. Transports carry {@link dev.meshwork.api.wire.Frame}s and know nothing of
- * routing, authentication or peers.
+ * matches a peer URL. Transports move opaque binary messages (whole, in order) and know nothing of
+ * the protocol inside them, routing, authentication or peers.
+ *
+ * <p>2.0.0: the SPI became byte-oriented ({@code Connection.send(byte[])},
+ * {@code ConnectionHandler.onMessage}); in 1.x it carried protobuf frames.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package dev.meshwork.api.transport;
 
 import org.osgi.annotation.bundle.Export;

@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 public final class WireConstants {
 
     /** The protocol version this api speaks, sent in {@link Hello#getProtocolVersion()}. */
-    public static final int PROTOCOL_VERSION = 1;
+    public static final int PROTOCOL_VERSION = 2;
 
     /** The minimum nonce length accepted in a hello. */
     public static final int MIN_NONCE_BYTES = 16;

@@ -90,6 +90,9 @@ final class HandshakeSession implements ConnectionHandler {
         /** An authenticated frame, dispatched only while the session is open. */
         void dispatch(HandshakeSession session, Frame frame);
 
+        /** The open session's peer broke the protocol: counted, answered with a Goodbye, closed. */
+        void violated(HandshakeSession session, String counter, String why);
+
         /** The handshake failed or was refused; {@code counter} (may be null) is counted with a log line. */
         void handshakeFailed(HandshakeSession session, String counter, MeshworkException why);
 
@@ -99,6 +102,8 @@ final class HandshakeSession implements ConnectionHandler {
         void rtt(HandshakeSession session, Duration sample);
 
         void writable(HandshakeSession session);
+
+        void count(String counter);
 
         /** The neighbours frame this node sends first on a new link. */
         Frame neighboursFrame();
@@ -237,9 +242,7 @@ final class HandshakeSession implements ConnectionHandler {
                 case AWAIT_SECOND -> onSecond(message);
                 case AWAIT_THIRD -> onThird(message);
                 case AWAIT_ANSWER -> onAnswer(message);
-                case CLOSING -> {
-                    // nothing is read once the session is closing
-                }
+                case CLOSING -> host.count("dropped.afterClose"); // nothing is read once the session is closing
             }
         } catch (HandshakeException e) {
             fail("refused.badHandshake", new PermanentException(FailureCode.PROTOCOL_VIOLATION, e.getMessage()),
@@ -367,7 +370,12 @@ final class HandshakeSession implements ConnectionHandler {
 
     /** The authenticated peer broke the protocol: tell it why (our direction is intact) and close. */
     private void violation(String counter, String why) {
-        if (state() == State.CLOSING) {
+        State s = state();
+        if (s == State.CLOSING) {
+            return;
+        }
+        if (s == State.OPEN) {
+            host.violated(this, counter, why);
             return;
         }
         send(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(Goodbye.Code.PROTOCOL_VIOLATION)

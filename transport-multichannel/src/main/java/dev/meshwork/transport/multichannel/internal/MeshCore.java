@@ -194,7 +194,7 @@ public final class MeshCore implements Router {
                 }
             }
             if (trust && link.pinnedKey != null && (link.config == null || link.config.publicKey().isEmpty())
-                    && !trust.stillTrusted(link.node, link.pinnedKey, Optional.empty(), next.trustedKeys())) {
+                    && !this.trust.stillTrusted(link.node, link.pinnedKey, Optional.empty(), next.trustedKeys())) {
                 for (Channel ch : List.copyOf(link.channels)) {
                     if (ch.isOpen()) {
                         closeChannel(ch, Goodbye.Code.UNTRUSTED, "key of " + link.node + " is no longer trusted");
@@ -1188,7 +1188,6 @@ public final class MeshCore implements Router {
                     frame.getNeighbours().getVersion());
             case GOODBYE -> onGoodbye(ch, frame.getGoodbye());
             case HELLO, HELLO_ACK -> protocolViolation(ch, "a second hello on an authenticated channel");
-            case SYNC -> count("dropped.syncUnsupported");
             case BODY_NOT_SET -> protocolViolation(ch, "a frame without a body");
         }
     }
@@ -1271,7 +1270,7 @@ public final class MeshCore implements Router {
             } else {
                 MeshworkException me = e instanceof MeshworkException x ? x
                         : new RetryableException(FailureCode.HANDLER_FAILED, String.valueOf(e));
-                ack.setOk(false).setError(me.code() + ": " + me.getMessage()).setRetryable(me.isRetryable());
+                WireFailures.failed(ack, me.code(), me.getMessage(), me.isRetryable());
             }
             synchronized (MeshCore.this) {
                 delivery.ack = ack.build();
@@ -1310,8 +1309,8 @@ public final class MeshCore implements Router {
     private void nack(Channel ch, Envelope env, FailureCode code, String text, boolean retryable) {
         LOG.debug("refusing message {} from {}: {} {}", env.getMessageId(), ch.link.node, code, text);
         if (env.getAckRequested()) {
-            write(ch, Frame.newBuilder().setAck(Ack.newBuilder().setMessageId(env.getMessageId()).setOk(false)
-                    .setError(code + ": " + text).setRetryable(retryable).setFrom(identity.nodeId().value())).build());
+            write(ch, Frame.newBuilder().setAck(WireFailures.failed(Ack.newBuilder().setMessageId(env.getMessageId())
+                    .setFrom(identity.nodeId().value()), code, text, retryable)).build());
         }
     }
 
@@ -1323,7 +1322,7 @@ public final class MeshCore implements Router {
             if (ack.getOk()) {
                 succeed(p, true);
             } else {
-                fail(p, parseFailure(ack));
+                fail(p, WireFailures.failureOf(ack));
             }
             return;
         }
@@ -1333,21 +1332,6 @@ public final class MeshCore implements Router {
             return;
         }
         count("dropped.lateAck");
-    }
-
-    private static MeshworkException parseFailure(Ack ack) {
-        String error = ack.getError();
-        FailureCode code = FailureCode.INTERNAL;
-        int colon = error.indexOf(':');
-        if (colon > 0) {
-            try {
-                code = FailureCode.valueOf(error.substring(0, colon));
-            } catch (IllegalArgumentException e) {
-                // an unknown code from a newer peer stays INTERNAL
-            }
-        }
-        String text = "refused by " + ack.getFrom() + ": " + error;
-        return ack.getRetryable() ? new RetryableException(code, text) : new PermanentException(code, text);
     }
 
     private void onGoodbye(Channel ch, Goodbye goodbye) {
@@ -1606,11 +1590,27 @@ public final class MeshCore implements Router {
         @Override
         public void dispatch(HandshakeSession s, Frame frame) {
             synchronized (MeshCore.this) {
-                if (!s.isOpen() || s.channel == null) {
+                Channel ch = s.channel;
+                if (!s.isOpen() || ch == null || ch.session != s || !ch.isOpen()) {
+                    // the session or its channel is closing: nothing behind that point is dispatched
                     count("dropped.afterClose");
                     return;
                 }
-                onAuthenticatedFrame(s.channel, frame);
+                onAuthenticatedFrame(ch, frame);
+            }
+        }
+
+        @Override
+        public void violated(HandshakeSession s, String counter, String why) {
+            synchronized (MeshCore.this) {
+                count(counter);
+                Channel ch = s.channel;
+                if (ch != null && ch.session == s && ch.isOpen()) {
+                    protocolViolation(ch, why);
+                } else {
+                    s.closing();
+                    s.connection.close(CloseReason.PROTOCOL_ERROR, why);
+                }
             }
         }
 
@@ -1679,6 +1679,13 @@ public final class MeshCore implements Router {
                 if (s.channel != null && s.isOpen()) {
                     flush(s.channel.link);
                 }
+            }
+        }
+
+        @Override
+        public void count(String counter) {
+            synchronized (MeshCore.this) {
+                MeshCore.this.count(counter);
             }
         }
 

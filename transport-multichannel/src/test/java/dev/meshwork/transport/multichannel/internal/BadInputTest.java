@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.meshwork.api.wire.Ack;
+import dev.meshwork.api.wire.FailureCode;
 import dev.meshwork.api.wire.Frame;
 import dev.meshwork.api.wire.Goodbye;
-import dev.meshwork.api.wire.HelloAck;
-import java.util.Set;
+import dev.meshwork.api.wire.WireConstants;
 import org.junit.jupiter.api.Test;
 
 /** Each kind of bad input is refused with a reason, counted, and closes the connection where it breaks the protocol. */
@@ -25,72 +25,59 @@ class BadInputTest {
     }
 
     @Test
-    void refusesFramesBeforeTheHello() {
+    void refusesFramesBeforeTheHandshake() {
         RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.sendEnvelope(raw.envelope("early"));
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.beforeHello"));
+        raw.sendBytes(Frame.newBuilder().setEnvelope(raw.envelope("early")).build().toByteArray());
+        assertNotNull(raw.closed, "closed");
+        assertEquals(1, raw.target.counter("refused.badHandshake"));
+        assertTrue(raw.rawReceived.isEmpty(), "no handshake answer");
         assertEquals(0, raw.target.received.size(), "nothing from an unauthenticated connection is routed");
     }
 
     @Test
-    void refusesAnUnsignedHelloAck() {
+    void refusesGarbageBeforeTheHandshakeAndReadsNothingBehindIt() {
         RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)).build());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-        assertEquals(1, raw.target.counter("refused.unsignedHello"));
-        raw.sendEnvelope(raw.envelope("after"));
-        assertEquals(0, raw.target.received.size());
+        raw.connection.send(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        raw.noise = dev.meshwork.transport.multichannel.internal.secure.NoiseHandshake.initiator(raw.staticKey);
+        try {
+            raw.connection.send(raw.noise.write(new byte[0]));
+        } catch (dev.meshwork.transport.multichannel.internal.secure.HandshakeException e) {
+            throw new AssertionError(e);
+        }
+        mesh.settle();
+        assertNotNull(raw.closed);
+        assertEquals(1, raw.target.counter("refused.badHandshake"));
+        assertTrue(raw.rawReceived.isEmpty(), "the handshake message behind the bad one was not answered");
+        assertEquals(1, raw.target.counter("dropped.afterClose"));
     }
 
     @Test
-    void refusesAWronglySignedHelloAck() {
+    void dispatchesNothingBehindAnUndecodableFrameOnAnAuthenticatedConnection() {
         RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        byte[] sig = raw.signatureForTarget();
-        sig[3] ^= 1;
-        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
-                .setSignature(ByteString.copyFrom(sig))).build());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-        assertEquals(1, raw.target.counter("refused.badSignature"));
-    }
-
-    @Test
-    void refusesASignatureOverTheWrongNonce() {
-        RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        byte[] replayed = raw.identity.sign(dev.meshwork.api.wire.WireConstants.helloTranscript(RawPeer.freshNonce(),
-                raw.id().value(), raw.target.id().value(), raw.identity.incarnation()));
-        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
-                .setSignature(ByteString.copyFrom(replayed))).build());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-    }
-
-    @Test
-    void refusesAReplayedHello() {
-        RawPeer raw = RawPeer.connect(mesh, "b");
-        byte[] nonce = RawPeer.freshNonce();
-        raw.send(Frame.newBuilder().setHello(raw.hello(nonce)).build());
-        assertTrue(raw.helloAck().orElseThrow().getAccepted());
-        raw.reconnect();
-        raw.send(Frame.newBuilder().setHello(raw.hello(nonce)).build());
-        assertFalse(raw.helloAck().orElseThrow().getAccepted());
-        assertTrue(raw.helloAck().get().getReason().contains("replayed"));
+        raw.handshake();
+        // in one burst: the fatal frame, then a valid envelope queued behind it on the same connection
+        raw.protection.seal(new byte[] {0x1a, 0x7f, 0x01}).forEach(raw.connection::send);
+        raw.seal(Frame.newBuilder().setEnvelope(raw.envelope("behind")).build()).forEach(raw.connection::send);
+        mesh.settle();
         assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.replayedHello"));
+        assertEquals(1, raw.target.counter("refused.undecodableFrame"));
+        assertEquals(0, raw.target.received.size(), "the envelope behind the fatal frame was not delivered");
+        assertTrue(raw.acks().isEmpty(), "nor acknowledged");
+        assertEquals(1, raw.target.counter("dropped.afterClose"));
     }
 
     @Test
-    void refusesAnUntrustedKeyWithAReason() {
-        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withTrustedKeys(Set.of()));
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        HelloAck ack = raw.helloAck().orElseThrow();
-        assertFalse(ack.getAccepted());
-        assertTrue(ack.getReason().contains("not trusted"), ack.getReason());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-        assertEquals(1, raw.target.counter("refused.untrusted"));
-        assertTrue(raw.target.core.peers().isEmpty(), "an untrusted node never becomes a peer");
+    void refusesAnOversizedFrameBeforeReassemblingIt() {
+        // a small payload limit: the frame cap is then the wire default, 1 MiB
+        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withMaxPayloadBytes(100));
+        raw.handshake();
+        byte[] big = Frame.newBuilder().setEnvelope(raw.envelope("big")
+                .setPayload(ByteString.copyFrom(new byte[WireConstants.DEFAULT_MAX_FRAME_BYTES]))).build().toByteArray();
+        raw.protection.seal(big).forEach(raw.connection::send);
+        mesh.settle();
+        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
+        assertEquals(1, raw.target.counter("refused.oversizedFrame"));
+        assertEquals(0, raw.target.received.size());
     }
 
     @Test
@@ -119,7 +106,7 @@ class BadInputTest {
         raw.sendEnvelope(raw.envelope("relay").setTarget("c").setHopLimit(0));
         Ack ack = raw.acks().get(0);
         assertFalse(ack.getOk());
-        assertTrue(ack.getError().startsWith("HOP_LIMIT_EXCEEDED"), ack.getError());
+        assertEquals(FailureCode.HOP_LIMIT_EXCEEDED, ack.getCode(), ack.getError());
         assertEquals(1, raw.target.counter("refused.hopLimitExceeded"));
     }
 
@@ -131,7 +118,7 @@ class BadInputTest {
         Ack ack = raw.acks().get(0);
         assertFalse(ack.getOk());
         assertFalse(ack.getRetryable());
-        assertTrue(ack.getError().startsWith("UNKNOWN_TOPIC"), ack.getError());
+        assertEquals(FailureCode.UNKNOWN_TOPIC, ack.getCode(), ack.getError());
         assertEquals(1, raw.target.counter("refused.unknownTopic"));
         assertTrue(raw.closed == null, "not a protocol violation: the connection stays");
     }
@@ -142,7 +129,7 @@ class BadInputTest {
         raw.helloAndAuthenticate();
         raw.sendEnvelope(raw.envelope("big").setPayload(ByteString.copyFrom(new byte[101])));
         Ack ack = raw.acks().get(0);
-        assertTrue(ack.getError().startsWith("PAYLOAD_TOO_LARGE"), ack.getError());
+        assertEquals(FailureCode.PAYLOAD_TOO_LARGE, ack.getCode(), ack.getError());
         assertEquals(1, raw.target.counter("refused.payloadTooLarge"));
         assertEquals(0, raw.target.received.size());
     }
@@ -152,20 +139,21 @@ class BadInputTest {
         RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withRateBudget(50));
         raw.helloAndAuthenticate();
         for (int i = 0; i < 80; i++) {
-            raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build());
+            raw.seal(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build()).forEach(raw.connection::send);
         }
         mesh.settle();
-        long refused = raw.acks().stream().filter(a -> a.getError().startsWith("RATE_LIMITED")).count();
+        long refused = raw.acks().stream().filter(a -> a.getCode() == FailureCode.RATE_LIMITED).count();
         assertTrue(refused >= 25, "refused " + refused);
         assertTrue(raw.target.received.size() <= 55, "delivered " + raw.target.received.size());
         assertEquals(refused, raw.target.counter("refused.rateLimited"));
     }
 
     @Test
-    void refusesAHelloThatTakesTooLong() {
+    void refusesAHandshakeThatTakesTooLong() {
         RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.first();
         mesh.advanceMillis(5_001);
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.helloTimeout"));
+        assertNotNull(raw.closed);
+        assertEquals(1, raw.target.counter("refused.handshakeTimeout"));
     }
 }

@@ -122,7 +122,7 @@ final class RawPeer implements ConnectionHandler {
     byte[] third(HandshakePayload payload) {
         try {
             byte[] m3 = noise.write(payload.toByteArray());
-            protection = noise.split(1 << 20);
+            protection = noise.split(4 << 20);
             sendBytes(m3);
             return m3;
         } catch (HandshakeException e) {

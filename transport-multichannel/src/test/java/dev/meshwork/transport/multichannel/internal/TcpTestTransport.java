@@ -182,7 +182,7 @@ public final class TcpTestTransport implements Transport {
                         }
                         framesIn.incrementAndGet();
                         bytesIn.addAndGet(len + 4);
-                        handler.onFrame(this, Frame.parseFrom(b));
+                        handler.onMessage(this, b);
                     }
                 } catch (IOException e) {
                     terminate(CloseReason.error("socket: " + e.getMessage(), e));
@@ -222,12 +222,12 @@ public final class TcpTestTransport implements Transport {
         }
 
         @Override
-        public CompletableFuture<Void> send(Frame frame) {
+        public CompletableFuture<Void> send(byte[] message) {
             if (closedOnce.get()) {
                 return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "closed"));
             }
             CompletableFuture<Void> f = new CompletableFuture<>();
-            byte[] b = frame.toByteArray();
+            byte[] b = message;
             try {
                 writer.execute(() -> {
                     if (blackholed) {
