@@ -469,7 +469,7 @@ final class HandshakeSession implements ConnectionHandler {
         if (s == State.OPEN) {
             host.closedAfterOpen(this, reason);
         } else if (s != State.CLOSING) {
-            host.handshakeFailed(this, "refused.closedDuringHandshake", new RetryableException(
+            host.handshakeFailed(this, "handshakesAbandoned", new RetryableException(
                     FailureCode.CONNECTION_RESET, "closed during the handshake: " + reason.kind() + " " + reason.text()));
         }
     }

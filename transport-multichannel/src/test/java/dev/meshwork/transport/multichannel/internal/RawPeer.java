@@ -68,6 +68,20 @@ final class RawPeer implements ConnectionHandler {
         return raw;
     }
 
+    /** A raw peer (with the "raw" node's identity) that has not connected to {@code target} yet. */
+    static RawPeer unconnected(TestMesh mesh, TestMesh.Node target) {
+        TestMesh.Node rawNode = mesh.nodes.containsKey("raw") ? mesh.nodes.get("raw") : mesh.node("raw");
+        return new RawPeer(mesh, target, rawNode.identity);
+    }
+
+    /** Opens the connection without waiting for anything else to settle. */
+    void open() {
+        var f = mesh.net.transport().dial(target.url(1), DialOptions.DEFAULT, this);
+        mesh.time.runDue();
+        connection = f.join();
+        mesh.time.runDue();
+    }
+
     void reconnect() {
         rawReceived.clear();
         received.clear();
