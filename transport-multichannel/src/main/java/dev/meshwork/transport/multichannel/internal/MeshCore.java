@@ -90,7 +90,7 @@ public final class MeshCore implements Router {
      * Leads the reason of a hello refused because this node has no configuration for the dialer
      * (yet). Peer configurations arrive asynchronously (at start-up after the listener is bound,
      * or at any time at runtime), so that refusal is no verdict: the dialer retries with its
-     * normal backoff. Carried in the text, as {@code Ack.error} carries its code, because the wire
+     * normal backoff. Carried in the text (Ack has a typed code since protocol v2) because the wire
      * schema has no code field in {@code HelloAck}; an older peer's reason without it reads as a
      * plain {@code UNTRUSTED} refusal, which is retried with the same backoff.
      */
