@@ -1,11 +1,12 @@
 // Drives a Meshwork server with the Node.js `ws` client. Prints one JSON line per event.
-// argv: url, base64 of a valid Frame exactly at the size limit, size of an over-limit message
+// argv: url, base64 of a message exactly at the size limit, size of an over-limit message
+// (the transport moves opaque bytes: none of these needs to be a protobuf Frame)
 const WebSocket = require('ws');
 const [url, atLimitB64, overSize] = process.argv.slice(2);
 const out = (o) => console.log(JSON.stringify(o));
 const atLimit = Buffer.from(atLimitB64, 'base64');
-const small = Buffer.from([0x1a, 0x03, 0x0a, 0x01, 0x61]); // Frame{envelope{message_id:"a"}}
-const closeMe = Buffer.concat([Buffer.from([0x1a, 0x0a, 0x0a, 0x08]), Buffer.from('close-me')]);
+const small = Buffer.from([0x00, 0xff, 0x61, 0x00, 0x7f]); // any bytes, not a protobuf Frame
+const closeMe = Buffer.from('close-me');
 
 function echoAndLimits() {
   const ws = new WebSocket(url, 'meshwork.v1');

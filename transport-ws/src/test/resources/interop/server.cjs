@@ -1,5 +1,5 @@
 // A Node.js `ws` server for the Meshwork client. Prints one JSON line per event.
-// argv: size limit (maxPayload), base64 of a valid Frame exactly at the limit
+// argv: size limit (maxPayload), base64 of a message exactly at the limit
 const { WebSocketServer } = require('ws');
 const limit = Number(process.argv[2]);
 const atLimit = Buffer.from(process.argv[3], 'base64');

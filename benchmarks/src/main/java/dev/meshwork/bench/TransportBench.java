@@ -119,9 +119,19 @@ public final class TransportBench {
                 base > 0 ? String.format("%.2f", value / base) : "n/a", baseName};
     }
 
-    static Frame frame(String topic) {
+    /** The bytes of a Meshwork envelope frame: what the transport carries, and the bare Netty baseline too. */
+    static byte[] frame(String topic) {
         return Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic(topic)
-                .setPayload(ByteString.copyFrom(new byte[PAYLOAD]))).build();
+                .setPayload(ByteString.copyFrom(new byte[PAYLOAD]))).build().toByteArray();
+    }
+
+    /** A frame received as bytes, decoded as the node core decodes it (the transport no longer does). */
+    static Frame decode(byte[] message) {
+        try {
+            return Frame.parseFrom(message);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new IllegalStateException("undecodable frame in the benchmark", e);
+        }
     }
 
     static WsSettings settings() {
@@ -144,14 +154,15 @@ public final class TransportBench {
                 OPEN.incrementAndGet();
                 return new ConnectionHandler() {
                 @Override
-                public void onFrame(Connection connection, Frame frame) {
+                public void onMessage(Connection connection, byte[] message) {
+                    Frame frame = decode(message);
                     String topic = frame.getEnvelope().getTopic();
                     if (topic.equals("s")) {
                         count.incrementAndGet();
                     } else if (topic.equals("done")) {
-                        connection.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic(Long.toString(count.getAndSet(0)))).build());
+                        connection.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic(Long.toString(count.getAndSet(0)))).build().toByteArray());
                     } else {
-                        connection.send(frame);
+                        connection.send(message);
                     }
                 }
 
@@ -266,24 +277,24 @@ public final class TransportBench {
             CompletableFuture<Long> done = new CompletableFuture<>();
             Connection c = engine.dial(URI.create("ws://127.0.0.1:" + port + "/mesh"), DialOptions.DEFAULT, new ConnectionHandler() {
                 @Override
-                public void onFrame(Connection connection, Frame frame) {
-                    done.complete(Long.parseLong(frame.getEnvelope().getTopic()));
+                public void onMessage(Connection connection, byte[] message) {
+                    done.complete(Long.parseLong(decode(message).getEnvelope().getTopic()));
                 }
 
                 @Override
                 public void onClosed(Connection connection, CloseReason reason) {
                 }
             }).get(10, TimeUnit.SECONDS);
-            Frame f = frame("s");
+            byte[] f = frame("s");
             // warm-up
             sendAll(c, f, count / 5);
-            c.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic("done")).build());
+            c.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic("done")).build().toByteArray());
             done.get(60, TimeUnit.SECONDS);
             CompletableFuture<Long> measured = new CompletableFuture<>();
             Connection c2 = engine.dial(URI.create("ws://127.0.0.1:" + port + "/mesh"), DialOptions.DEFAULT, new ConnectionHandler() {
                 @Override
-                public void onFrame(Connection connection, Frame frame) {
-                    measured.complete(Long.parseLong(frame.getEnvelope().getTopic()));
+                public void onMessage(Connection connection, byte[] message) {
+                    measured.complete(Long.parseLong(decode(message).getEnvelope().getTopic()));
                 }
 
                 @Override
@@ -292,7 +303,7 @@ public final class TransportBench {
             }).get(10, TimeUnit.SECONDS);
             long start = System.nanoTime();
             sendAll(c2, f, count);
-            c2.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic("done")).build());
+            c2.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setTopic("done")).build().toByteArray());
             long received = measured.get(120, TimeUnit.SECONDS);
             double seconds = (System.nanoTime() - start) / 1e9;
             if (received != count) {
@@ -302,7 +313,7 @@ public final class TransportBench {
         }
     }
 
-    private static void sendAll(Connection c, Frame f, int count) {
+    private static void sendAll(Connection c, byte[] f, int count) {
         for (int i = 0; i < count; ) {
             if (c.isWritable()) {
                 c.send(f);
@@ -354,7 +365,7 @@ public final class TransportBench {
                 }
             });
             ready.get(10, TimeUnit.SECONDS);
-            byte[] payload = frame("s").toByteArray(); // same bytes on the wire as the Meshwork frame
+            byte[] payload = frame("s"); // same bytes on the wire as the Meshwork frame
             long start = System.nanoTime();
             for (int i = 0; i < count; ) {
                 if (ch.isWritable()) {
@@ -384,13 +395,13 @@ public final class TransportBench {
             List<Connection> conns = new ArrayList<>();
             AtomicLong total = new AtomicLong();
             long intervalNanos = rate == 0 ? 0 : (long) (1e9 * connections / rate);
-            Frame f = frame("e");
+            byte[] f = frame("e");
             long[] end = {Long.MAX_VALUE};
             for (int i = 0; i < connections; i++) {
                 int idx = i;
                 conns.add(engine.dial(URI.create("ws://127.0.0.1:" + port + "/mesh?c=" + i), DialOptions.DEFAULT, new ConnectionHandler() {
                     @Override
-                    public void onFrame(Connection connection, Frame frame) {
+                    public void onMessage(Connection connection, byte[] message) {
                         long now = System.nanoTime();
                         if (counts[idx] < latencies[idx].length) {
                             latencies[idx][counts[idx]++] = now - sentAt[idx];
@@ -528,7 +539,7 @@ public final class TransportBench {
         try {
             AtomicLong total = new AtomicLong();
             long[] end = {Long.MAX_VALUE};
-            byte[] payload = frame("e").toByteArray();
+            byte[] payload = frame("e");
             List<Channel> channels = new ArrayList<>();
             List<CompletableFuture<Void>> readies = new ArrayList<>();
             for (int i = 0; i < connections; i++) {
@@ -661,7 +672,7 @@ public final class TransportBench {
             java.util.Map<String, Integer> closeReasons = new java.util.concurrent.ConcurrentHashMap<>();
             ConnectionHandler quiet = new ConnectionHandler() {
                 @Override
-                public void onFrame(Connection connection, Frame frame) {
+                public void onMessage(Connection connection, byte[] message) {
                 }
 
                 @Override

@@ -7,8 +7,6 @@ import dev.meshwork.api.transport.CloseReason;
 import dev.meshwork.api.transport.Connection;
 import dev.meshwork.api.transport.ConnectionHandler;
 import dev.meshwork.api.transport.ConnectionStats;
-import dev.meshwork.api.wire.Frame;
-import dev.meshwork.api.wire.WireConstants;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -28,14 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * One tcp connection: length-prefixed frames, a reader thread, writes serialised on the socket.
+ * One tcp connection: length-prefixed messages, a reader thread, writes serialised on the socket.
+ * The messages are opaque bytes: what is inside (and its security) is the node core's business.
  * A length of {@value #CLOSE_MARKER} announces a deliberate close (code and reason follow), so
  * the other side can tell it from a failure.
  */
 final class TcpConnection implements Connection, AutoCloseable {
 
     static final int CLOSE_MARKER = -1;
-    private static final int MAX_FRAME = WireConstants.DEFAULT_MAX_FRAME_BYTES;
+    /** The largest message read or written: 1 MiB, the node's default frame limit. */
+    private static final int MAX_MESSAGE = 1 << 20;
 
     private final Socket socket;
     private final URI uri;
@@ -77,19 +77,18 @@ final class TcpConnection implements Connection, AutoCloseable {
                     finish(CloseReason.normal(code, new String(reason, StandardCharsets.UTF_8), true));
                     return;
                 }
-                if (length < 0 || length > MAX_FRAME) {
+                if (length < 0 || length > MAX_MESSAGE) {
+                    // checked before allocating the message
                     finish(new CloseReason(CloseReason.Kind.TOO_BIG, CloseReason.MESSAGE_TOO_BIG,
-                            "frame of " + length + " bytes", true, Optional.empty()));
+                            "message of " + length + " bytes", true, Optional.empty()));
                     return;
                 }
                 byte[] bytes = new byte[length];
                 in.readFully(bytes);
                 framesIn.incrementAndGet();
                 bytesIn.addAndGet(4L + length);
-                handler.onFrame(this, Frame.parseFrom(bytes));
+                handler.onMessage(this, bytes);
             }
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            finish(new CloseReason(CloseReason.Kind.PROTOCOL_ERROR, CloseReason.PROTOCOL_ERROR, "malformed frame", false, Optional.of(e)));
         } catch (EOFException e) {
             finish(CloseReason.error("connection closed by peer", e));
         } catch (IOException e) {
@@ -98,14 +97,14 @@ final class TcpConnection implements Connection, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<Void> send(Frame frame) {
+    public CompletableFuture<Void> send(byte[] message) {
         if (closed.isDone()) {
             return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "connection " + id + " is closed"));
         }
-        byte[] bytes = frame.toByteArray();
-        if (bytes.length > MAX_FRAME) {
+        byte[] bytes = message;
+        if (bytes.length > MAX_MESSAGE) {
             return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE,
-                    "frame of " + bytes.length + " bytes exceeds " + MAX_FRAME));
+                    "message of " + bytes.length + " bytes exceeds " + MAX_MESSAGE));
         }
         try {
             synchronized (out) {

@@ -28,8 +28,10 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
 /**
- * A {@link Transport} for {@code tcp://host:port} URLs: each frame is a 4-byte big-endian length
- * followed by the protobuf {@code Frame}. Written against the api alone, as a third party would.
+ * A {@link Transport} for {@code tcp://host:port} URLs: each message is a 4-byte big-endian length
+ * followed by the message's bytes, which this transport never looks into (no protobuf, no frame
+ * parsing: the node core decodes and secures them). Written against the api alone, as a third
+ * party would.
  *
  * <p>Blocking sockets with a reader thread per connection keep it short; a real transport would
  * use non-blocking I/O. The router does its own liveness (Ping/Pong), so this transport measures

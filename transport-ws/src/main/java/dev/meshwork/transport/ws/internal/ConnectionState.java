@@ -12,9 +12,12 @@ package dev.meshwork.transport.ws.internal;
  * late socket error cannot turn an intentional close into a failure.
  */
 enum ConnectionState {
-    /** Frames flow both ways. */
+    /** Messages flow both ways. */
     OPEN,
-    /** A close frame was sent or received; waiting for the socket to close. Sends fail. */
+    /**
+     * A close frame was sent or received (or a fatal frame arrived); waiting for the socket to
+     * close. Sends fail, and nothing received any more is dispatched.
+     */
     CLOSING,
     /** The socket is closed and {@code onClosed} was delivered. Terminal. */
     CLOSED

@@ -1,8 +1,6 @@
 package dev.meshwork.transport.ws.internal;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import dev.meshwork.api.wire.Frame;
-import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageDecoder;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -11,18 +9,22 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.util.List;
 
 /**
- * Turns one complete binary WebSocket message into a protobuf {@link Frame}; other frames
- * (close) pass through.
+ * Turns one complete binary WebSocket message into the bytes handed to the connection's handler;
+ * other frames (close) pass through. The transport does not look inside: decoding the protocol is
+ * the node core's job (api.transport 2.0.0).
  *
- * <p>A text message or undecodable protobuf raises a {@link BadPayloadException} carrying the close
- * code, which the connection handler turns into a close.
+ * <p>The size limit is enforced before this handler, on the declared length (Netty's frame decoder
+ * and the aggregator, both at {@code maxFrameBytes}), so the copy made here is bounded. A text
+ * message raises a {@link BadPayloadException} carrying the close code, which the connection
+ * handler turns into a close.
  */
 final class FrameDecoder extends MessageToMessageDecoder<WebSocketFrame> {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, WebSocketFrame msg, List<Object> out) throws Exception {
         if (msg instanceof BinaryWebSocketFrame) {
-            out.add(new DecodedFrame(decode(msg.content()), msg.content().readableBytes()));
+            int size = msg.content().readableBytes();
+            out.add(new DecodedMessage(ByteBufUtil.getBytes(msg.content()), size));
         } else if (msg instanceof TextWebSocketFrame) {
             throw new BadPayloadException(1003, "text frames are not accepted, binary only", TransportCounters.Event.TEXT_FRAMES);
         } else {
@@ -30,17 +32,8 @@ final class FrameDecoder extends MessageToMessageDecoder<WebSocketFrame> {
         }
     }
 
-    /** Decodes a protobuf {@link Frame}; the fuzz test drives this directly. */
-    static Frame decode(ByteBuf content) throws BadPayloadException {
-        try {
-            return Frame.parseFrom(content.nioBuffer());
-        } catch (InvalidProtocolBufferException e) {
-            throw new BadPayloadException(1007, "undecodable frame: " + e.getMessage(), TransportCounters.Event.UNDECODABLE_PAYLOADS);
-        }
-    }
-
-    /** A decoded frame with its wire size, for the connection's byte counters. */
-    record DecodedFrame(Frame frame, int wireBytes) {
+    /** One received message with its wire size, for the connection's byte counters. */
+    record DecodedMessage(byte[] message, int wireBytes) {
     }
 
     /** A message this transport refuses; carries the close code to send. */

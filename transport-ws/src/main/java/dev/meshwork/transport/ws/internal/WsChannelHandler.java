@@ -102,8 +102,8 @@ abstract class WsChannelHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof FrameDecoder.DecodedFrame decoded) {
-            connection.onFrame(decoded.frame(), decoded.wireBytes());
+        if (msg instanceof FrameDecoder.DecodedMessage decoded) {
+            connection.onMessage(decoded.message(), decoded.wireBytes());
         } else if (msg instanceof CloseWebSocketFrame close) {
             try {
                 connection.onPeerClose(close.statusCode(), close.reasonText());

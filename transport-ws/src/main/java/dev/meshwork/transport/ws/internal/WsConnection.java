@@ -7,9 +7,10 @@ import dev.meshwork.api.transport.CloseReason;
 import dev.meshwork.api.transport.Connection;
 import dev.meshwork.api.transport.ConnectionHandler;
 import dev.meshwork.api.transport.ConnectionStats;
-import dev.meshwork.api.wire.Frame;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -107,12 +108,12 @@ final class WsConnection implements Connection {
     }
 
     @Override
-    public CompletableFuture<Void> send(Frame frame) {
-        int size = frame.getSerializedSize();
+    public CompletableFuture<Void> send(byte[] message) {
+        int size = message.length;
         if (size > maxFrameBytes) {
             context.counters().increment(TransportCounters.Event.SENDS_REFUSED);
             return CompletableFuture.failedFuture(new PermanentException(FailureCode.PAYLOAD_TOO_LARGE,
-                    "frame of " + size + " bytes exceeds the limit of " + maxFrameBytes));
+                    "message of " + size + " bytes exceeds the limit of " + maxFrameBytes));
         }
         if (state != ConnectionState.OPEN) {
             return CompletableFuture.failedFuture(closedException());
@@ -128,7 +129,8 @@ final class WsConnection implements Connection {
             channel.eventLoop().execute(() -> onWritabilityChanged(false));
         }
         SendCompletion result = new SendCompletion(size);
-        channel.writeAndFlush(frame, channel.newPromise().addListener(result));
+        // the caller handed the array over (Connection#send): wrapped, not copied
+        channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(message)), channel.newPromise().addListener(result));
         return result;
     }
 
@@ -211,17 +213,18 @@ final class WsConnection implements Connection {
 
     // ---- event-loop side, called by the pipeline handlers ----
 
-    void onFrame(Frame frame, int wireBytes) {
-        if (state == ConnectionState.CLOSED) {
+    void onMessage(byte[] message, int wireBytes) {
+        if (state != ConnectionState.OPEN) {
+            // closing (e.g. a text frame arrived before this one in the same read): nothing more is dispatched
             return;
         }
         framesIn.increment();
         bytesIn.add(wireBytes);
         for (ConnectionHandler handler : handlers) {
             try {
-                handler.onFrame(this, frame);
+                handler.onMessage(this, message);
             } catch (RuntimeException e) {
-                handlerFailed("onFrame", e);
+                handlerFailed("onMessage", e);
             }
         }
     }

@@ -254,7 +254,6 @@ public final class WsTransportEngine implements Transport, AutoCloseable {
     private void addFramePipeline(ChannelPipeline p, WsChannelHandler events) {
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(settings.maxFrameBytes()));
         p.addLast("frame-decoder", new FrameDecoder());
-        p.addLast("frame-encoder", FrameEncoder.INSTANCE);
         p.addLast("events", events);
     }
 

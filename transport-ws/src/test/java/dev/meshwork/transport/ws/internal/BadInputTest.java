@@ -31,12 +31,19 @@ class BadInputTest {
     static WsTransportEngine engine;
     static TransportListener listener;
     static final List<CloseReason> serverCloses = new CopyOnWriteArrayList<>();
+    static final List<byte[]> serverReceived = new CopyOnWriteArrayList<>();
     static int port;
 
     @BeforeAll
     static void start() throws Exception {
         engine = Fixtures.engine(Fixtures.settings().withMaxFrameBytes(LIMIT).withHandshakeTimeout(Duration.ofMillis(500)));
         listener = Fixtures.listen(engine, "ws", c -> new Recorder(true) {
+            @Override
+            public void onMessage(Connection connection, byte[] message) {
+                serverReceived.add(message);
+                super.onMessage(connection, message);
+            }
+
             @Override
             public void onClosed(Connection connection, CloseReason reason) {
                 serverCloses.add(reason);
@@ -55,8 +62,8 @@ class BadInputTest {
     void serverStillServesAWellBehavedClient() throws Exception {
         Recorder recorder = new Recorder();
         Connection connection = Fixtures.dial(engine, listener.uri(), recorder);
-        connection.send(Fixtures.envelope("still-here", 100)).get(5, TimeUnit.SECONDS);
-        Await.until("echo from the server after bad input", Duration.ofSeconds(5), () -> recorder.frames.size() == 1);
+        connection.send(Fixtures.message("still-here", 100)).get(5, TimeUnit.SECONDS);
+        Await.until("echo from the server after bad input", Duration.ofSeconds(5), () -> recorder.messages.size() == 1);
         connection.close(1000, "done").get(5, TimeUnit.SECONDS);
     }
 
@@ -94,18 +101,40 @@ class BadInputTest {
     }
 
     @Test
-    void undecodableProtobufClosesWithInvalidPayload() throws Exception {
-        long before = count(TransportCounters.Event.UNDECODABLE_PAYLOADS);
+    void nothingBehindATextFrameInTheSameReadIsDispatched() throws Exception {
+        int closesBefore = serverCloses.size();
+        byte[] behind = Fixtures.message("behind-the-text-frame", 10);
         try (RawWsClient raw = upgraded()) {
-            raw.writeFrame(0x82, new byte[] {0x0A, (byte) 0xFF}); // field 1, length varint cut short
-            assertEquals(1007, raw.awaitCloseCode());
+            // one write: the fatal text frame and a valid binary message right behind it
+            byte[] text = RawWsClient.frameBytes(0x81, "hello".getBytes(StandardCharsets.UTF_8), 5);
+            byte[] binary = RawWsClient.frameBytes(0x82, behind, behind.length);
+            byte[] both = java.util.Arrays.copyOf(text, text.length + binary.length);
+            System.arraycopy(binary, 0, both, text.length, binary.length);
+            raw.writeRaw(both);
+            assertEquals(1003, raw.awaitCloseCode());
         }
-        Await.until("counted", Duration.ofSeconds(2), () -> count(TransportCounters.Event.UNDECODABLE_PAYLOADS) > before);
+        Await.until("the server closed the connection", Duration.ofSeconds(5), () -> serverCloses.size() > closesBefore);
+        assertTrue(serverReceived.stream().noneMatch(m -> java.util.Arrays.equals(m, behind)),
+                "the message behind the text frame reached the handler");
+    }
+
+    @Test
+    void bytesThatAreNoProtobufFramePassThroughUntouched() throws Exception {
+        byte[] notAFrame = {0x0A, (byte) 0xFF}; // protobuf: field 1, length varint cut short
+        try (RawWsClient raw = upgraded()) {
+            raw.writeFrame(0x82, notAFrame);
+            RawWsClient.ServerFrame echo;
+            do {
+                echo = raw.readFrame();
+            } while (echo != null && echo.opcode() == 0x9); // skip pings
+            assertEquals(0x2, echo.opcode(), "echoed, not refused: decoding is the node core's job");
+            assertArrayEquals(notAFrame, echo.payload());
+        }
     }
 
     @Test
     void messageExactlyAtTheLimitIsEchoed() throws Exception {
-        byte[] atLimit = Fixtures.frameOfSize(LIMIT).toByteArray();
+        byte[] atLimit = Fixtures.messageOfSize(LIMIT);
         assertEquals(LIMIT, atLimit.length);
         try (RawWsClient raw = upgraded()) {
             raw.writeFrame(0x82, atLimit);

@@ -4,10 +4,10 @@ import dev.meshwork.api.transport.Connection;
 import dev.meshwork.api.transport.ConnectionHandler;
 import dev.meshwork.api.transport.DialOptions;
 import dev.meshwork.api.transport.TransportListener;
-import dev.meshwork.api.wire.Envelope;
-import dev.meshwork.api.wire.Frame;
-import com.google.protobuf.ByteString;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;
@@ -36,20 +36,32 @@ final class Fixtures {
         return engine.dial(uri, DialOptions.DEFAULT, handler).get(10, TimeUnit.SECONDS);
     }
 
-    static Frame envelope(String topic, int payloadBytes) {
-        return Frame.newBuilder().setEnvelope(Envelope.newBuilder().setMessageId("m").setTopic(topic)
-                .setPayload(ByteString.copyFrom(new byte[payloadBytes]))).build();
+    /**
+     * An opaque message (the transport never looks inside): {@code tag} in UTF-8, a zero byte, then
+     * {@code payloadBytes} bytes of filler. {@link #tag} reads the tag back.
+     */
+    static byte[] message(String tag, int payloadBytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(tag.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+        byte[] filler = new byte[payloadBytes];
+        Arrays.fill(filler, (byte) 0x5a);
+        out.writeBytes(filler);
+        return out.toByteArray();
     }
 
-    /** A frame whose serialised size is exactly {@code bytes}. */
-    static Frame frameOfSize(int bytes) {
-        for (int payload = Math.max(0, bytes - 32); payload <= bytes; payload++) {
-            Frame f = envelope("t", payload);
-            if (f.getSerializedSize() == bytes) {
-                return f;
-            }
+    /** The tag of a {@link #message}: the bytes before the first zero byte (all of them if none). */
+    static String tag(byte[] message) {
+        int end = 0;
+        while (end < message.length && message[end] != 0) {
+            end++;
         }
-        throw new IllegalArgumentException("no frame of exactly " + bytes + " bytes");
+        return new String(message, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /** A message of exactly {@code bytes} bytes. */
+    static byte[] messageOfSize(int bytes) {
+        return message("t", bytes - 2);
     }
 
     interface ConnectionHandlerFactory {

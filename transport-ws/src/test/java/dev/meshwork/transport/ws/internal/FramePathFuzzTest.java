@@ -1,7 +1,6 @@
 package dev.meshwork.transport.ws.internal;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.CorruptedFrameException;
@@ -14,9 +13,10 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * Fuzzes the server's inbound frame path: raw bytes after the upgrade through Netty's frame
- * decoder (limit enforced on the declared length), the fragment aggregator and the protobuf
- * {@code Frame} decoding. Every input must end in a frame, a typed refusal, or a wait for more
- * bytes; any other exception is a bug.
+ * decoder (limit enforced on the declared length), the fragment aggregator and the message
+ * decoder. Every input must end in a message, a typed refusal, or a wait for more bytes; any other
+ * exception is a bug. (Decoding the protocol inside a message is the node core's: its fuzz test is
+ * transport-multichannel's {@code FrameCodecFuzzTest}.)
  *
  * <p>{@code ./mvnw verify} runs it in fuzzing mode for a few seconds ({@code JAZZER_FUZZ=1} and
  * {@code maxDuration} below). A longer run:
@@ -30,15 +30,6 @@ class FramePathFuzzTest {
 
     @FuzzTest(maxDuration = "15s")
     void serverFramePathNeverFailsUntyped(byte[] input) {
-        // protobuf decoding alone
-        ByteBuf direct = Unpooled.wrappedBuffer(input);
-        try {
-            FrameDecoder.decode(direct);
-        } catch (FrameDecoder.BadPayloadException expected) {
-            // typed refusal
-        }
-
-        // the whole inbound frame pipeline
         EmbeddedChannel channel = new EmbeddedChannel(
                 new WebSocket13FrameDecoder(WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(LIMIT)
                         .expectMaskedFrames(true).allowMaskMismatch(false).closeOnProtocolViolation(true).build()),

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.meshwork.api.transport.CloseReason;
 import dev.meshwork.api.transport.Connection;
 import dev.meshwork.api.transport.TransportListener;
-import dev.meshwork.api.wire.Envelope;
-import dev.meshwork.api.wire.Frame;
 import dev.meshwork.testkit.Await;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -106,8 +104,8 @@ class NodeWsInteropTest {
         }
     }
 
-    private static String b64(Frame frame) {
-        return Base64.getEncoder().encodeToString(frame.toByteArray());
+    private static String b64(byte[] message) {
+        return Base64.getEncoder().encodeToString(message);
     }
 
     @Test
@@ -115,9 +113,8 @@ class NodeWsInteropTest {
         WsSettings settings = Fixtures.settings().withMaxFrameBytes(LIMIT).withPermessageDeflate(true);
         try (WsTransportEngine engine = Fixtures.engine(settings)) {
             TransportListener listener = Fixtures.listen(engine, "ws", c -> new Recorder(true));
-            Frame compressible = Frame.newBuilder().setEnvelope(dev.meshwork.api.wire.Envelope.newBuilder().setTopic("z")
-                    .setPayload(com.google.protobuf.ByteString.copyFromUtf8("compress me ".repeat(250)))).build();
-            assertTrue(compressible.getSerializedSize() < LIMIT);
+            byte[] compressible = "compress me ".repeat(250).getBytes(StandardCharsets.UTF_8);
+            assertTrue(compressible.length < LIMIT);
             // 256 KiB of zeros: a few hundred bytes on the wire, 64 times the limit once inflated
             try (NodeProcess node = new NodeProcess("deflate-client.cjs", listener.uri().toString(), b64(compressible),
                     String.valueOf(LIMIT * 64))) {
@@ -138,11 +135,11 @@ class NodeWsInteropTest {
         try (WsTransportEngine engine = Fixtures.engine(settings)) {
             TransportListener listener = Fixtures.listen(engine, "ws", c -> new Recorder(true) {
                 @Override
-                public void onFrame(Connection connection, Frame frame) {
-                    if (frame.getEnvelope().getMessageId().equals("close-me")) {
+                public void onMessage(Connection connection, byte[] message) {
+                    if (Fixtures.tag(message).equals("close-me")) {
                         connection.close(1000, "server-bye");
                     } else {
-                        super.onFrame(connection, frame);
+                        super.onMessage(connection, message);
                     }
                 }
 
@@ -156,7 +153,7 @@ class NodeWsInteropTest {
                     serverCloses.add(reason);
                 }
             });
-            try (NodeProcess node = new NodeProcess("client.cjs", listener.uri().toString(), b64(Fixtures.frameOfSize(LIMIT)),
+            try (NodeProcess node = new NodeProcess("client.cjs", listener.uri().toString(), b64(Fixtures.messageOfSize(LIMIT)),
                     String.valueOf(LIMIT + 1))) {
                 assertTrue(node.await("open").contains("\"protocol\":\"meshwork.v1\""), "subprotocol negotiated");
                 assertTrue(node.await("echo").contains("\"ok\":true"), "binary echo");
@@ -176,7 +173,7 @@ class NodeWsInteropTest {
 
     @Test
     void meshworkClientTalksToNodeWsServer() throws Exception {
-        Frame atLimit = Fixtures.frameOfSize(LIMIT);
+        byte[] atLimit = Fixtures.messageOfSize(LIMIT);
         try (NodeProcess node = new NodeProcess("server.cjs", String.valueOf(LIMIT), b64(atLimit))) {
             Matcher m = Pattern.compile("\"port\":(\\d+)").matcher(node.await("listening"));
             assertTrue(m.find());
@@ -186,15 +183,15 @@ class NodeWsInteropTest {
                 // echo, pings both ways, the ws server's limit
                 Recorder recorder = new Recorder();
                 Connection c = Fixtures.dial(engine, uri, recorder);
-                c.send(Fixtures.envelope("hello", 100)).get(5, TimeUnit.SECONDS);
-                Await.until("echo from ws", Duration.ofSeconds(5), () -> recorder.frames.size() == 1);
-                assertEquals("hello", recorder.frames.get(0).getEnvelope().getTopic());
+                c.send(Fixtures.message("hello", 100)).get(5, TimeUnit.SECONDS);
+                Await.until("echo from ws", Duration.ofSeconds(5), () -> recorder.messages.size() == 1);
+                assertEquals("hello", Fixtures.tag(recorder.messages.get(0)));
                 assertTrue(node.await("pong").contains("xyz"), "Meshwork answers ws pings");
                 Await.until("RTT from ws pongs", Duration.ofSeconds(5), () -> c.rtt().isPresent());
                 c.send(atLimit).get(5, TimeUnit.SECONDS);
-                Await.until("at-limit echo", Duration.ofSeconds(5), () -> recorder.frames.size() == 2);
-                assertEquals(atLimit, recorder.frames.get(1));
-                c.send(Fixtures.frameOfSize(LIMIT + 1)).get(5, TimeUnit.SECONDS);
+                Await.until("at-limit echo", Duration.ofSeconds(5), () -> recorder.messages.size() == 2);
+                assertArrayEquals(atLimit, recorder.messages.get(1));
+                c.send(Fixtures.messageOfSize(LIMIT + 1)).get(5, TimeUnit.SECONDS);
                 CloseReason overLimit = recorder.closed.get(5, TimeUnit.SECONDS);
                 assertEquals(1009, overLimit.code());
                 assertEquals(CloseReason.Kind.TOO_BIG, overLimit.kind());
@@ -209,7 +206,7 @@ class NodeWsInteropTest {
                 // close by ws with an application code
                 Recorder r3 = new Recorder();
                 Connection c3 = Fixtures.dial(engine, uri, r3);
-                c3.send(Frame.newBuilder().setEnvelope(Envelope.getDefaultInstance()).build()); // 2 bytes: ws closes
+                c3.send(new byte[2]); // 2 bytes: ws closes
                 CloseReason byNode = r3.closed.get(5, TimeUnit.SECONDS);
                 assertEquals(4001, byNode.code());
                 assertEquals("node-bye", byNode.text());
@@ -220,10 +217,10 @@ class NodeWsInteropTest {
                 // ws sends exactly at our limit, then one byte over
                 Recorder recorder = new Recorder();
                 Connection c = Fixtures.dial(engine, uri, recorder);
-                c.send(Frame.newBuilder().setEnvelope(Envelope.newBuilder().setMessageId("a")).build()); // 5 bytes
+                c.send(new byte[5]); // 5 bytes: ws answers with a message at our limit, then one over
                 CloseReason reason = recorder.closed.get(5, TimeUnit.SECONDS);
-                assertEquals(1, recorder.frames.size(), "the at-limit message was delivered");
-                assertArrayEquals(atLimit.toByteArray(), recorder.frames.get(0).toByteArray());
+                assertEquals(1, recorder.messages.size(), "the at-limit message was delivered");
+                assertArrayEquals(atLimit, recorder.messages.get(0));
                 assertEquals(CloseReason.Kind.TOO_BIG, reason.kind(), reason.toString());
                 assertEquals(1009, reason.code());
                 Await.until("ws saw 1009: " + node.lines, Duration.ofSeconds(5), () -> node.lines.stream().anyMatch(l -> l.contains("\"code\":1009")));

@@ -64,6 +64,11 @@ final class RawWsClient implements AutoCloseable {
 
     /** Writes one masked client frame; {@code declaredLength} may lie about the payload. */
     void writeFrame(int firstByte, byte[] payload, long declaredLength) throws IOException {
+        writeRaw(frameBytes(firstByte, payload, declaredLength));
+    }
+
+    /** The bytes of one masked client frame, for writing several in one go with {@link #writeRaw}. */
+    static byte[] frameBytes(int firstByte, byte[] payload, long declaredLength) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         frame.write(firstByte);
         if (declaredLength < 126) {
@@ -83,7 +88,7 @@ final class RawWsClient implements AutoCloseable {
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i % 4]);
         }
-        writeRaw(frame.toByteArray());
+        return frame.toByteArray();
     }
 
     void writeFrame(int firstByte, byte[] payload) throws IOException {

@@ -3,17 +3,16 @@ package dev.meshwork.transport.ws.internal;
 import dev.meshwork.api.transport.CloseReason;
 import dev.meshwork.api.transport.Connection;
 import dev.meshwork.api.transport.ConnectionHandler;
-import dev.meshwork.api.wire.Frame;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A handler that records every event, optionally echoing frames, and notes callbacks after onClosed. */
+/** A handler that records every event, optionally echoing messages, and notes callbacks after onClosed. */
 class Recorder implements ConnectionHandler {
 
-    final List<Frame> frames = new CopyOnWriteArrayList<>();
+    final List<byte[]> messages = new CopyOnWriteArrayList<>();
     final List<Boolean> writability = new CopyOnWriteArrayList<>();
     final List<Duration> rtts = new CopyOnWriteArrayList<>();
     final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
@@ -29,11 +28,11 @@ class Recorder implements ConnectionHandler {
     }
 
     @Override
-    public void onFrame(Connection connection, Frame frame) {
+    public void onMessage(Connection connection, byte[] message) {
         checkOpen();
-        frames.add(frame);
+        messages.add(message);
         if (echo) {
-            connection.send(frame);
+            connection.send(message);
         }
     }
 

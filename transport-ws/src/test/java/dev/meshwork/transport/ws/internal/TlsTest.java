@@ -86,8 +86,8 @@ class TlsTest {
         try (WsTransportEngine client = client(Optional.of(certPem), false)) {
             Recorder recorder = new Recorder();
             Connection c = Fixtures.dial(client, listener.uri(), recorder);
-            c.send(Fixtures.envelope("tls", 1000)).get(5, TimeUnit.SECONDS);
-            Await.until("echo over TLS", Duration.ofSeconds(5), () -> recorder.frames.size() == 1);
+            c.send(Fixtures.message("tls", 1000)).get(5, TimeUnit.SECONDS);
+            Await.until("echo over TLS", Duration.ofSeconds(5), () -> recorder.messages.size() == 1);
         }
     }
 
@@ -160,8 +160,8 @@ class TlsTest {
                     Optional.of(client[0]), Optional.empty(), "secret", Optional.of(certPem), "", false, false)))) {
                 Recorder recorder = new Recorder();
                 Connection c = Fixtures.dial(withCert, mtls.uri(), recorder);
-                c.send(Fixtures.envelope("mtls", 100)).get(5, TimeUnit.SECONDS);
-                Await.until("echo over mutual TLS", Duration.ofSeconds(5), () -> recorder.frames.size() == 1);
+                c.send(Fixtures.message("mtls", 100)).get(5, TimeUnit.SECONDS);
+                Await.until("echo over mutual TLS", Duration.ofSeconds(5), () -> recorder.messages.size() == 1);
             }
             assertEquals(1, accepted.get());
             // without one: refused during TLS, never upgraded, never handed to the acceptor
@@ -185,8 +185,8 @@ class TlsTest {
             TransportListener pem = Fixtures.listen(pemServer, "wss", x -> new Recorder(true));
             Recorder recorder = new Recorder();
             Connection connection = Fixtures.dial(c, pem.uri(), recorder);
-            connection.send(Fixtures.envelope("pem", 100)).get(5, TimeUnit.SECONDS);
-            Await.until("echo with a PEM server key", Duration.ofSeconds(5), () -> recorder.frames.size() == 1);
+            connection.send(Fixtures.message("pem", 100)).get(5, TimeUnit.SECONDS);
+            Await.until("echo with a PEM server key", Duration.ofSeconds(5), () -> recorder.messages.size() == 1);
         }
     }
 }

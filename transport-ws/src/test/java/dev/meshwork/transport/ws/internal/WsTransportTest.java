@@ -14,7 +14,6 @@ import dev.meshwork.api.transport.CloseReason;
 import dev.meshwork.api.transport.Connection;
 import dev.meshwork.api.transport.DialOptions;
 import dev.meshwork.api.transport.TransportListener;
-import dev.meshwork.api.wire.Frame;
 import dev.meshwork.testkit.Await;
 import dev.meshwork.testkit.FreezableProxy;
 import java.io.InputStream;
@@ -70,10 +69,10 @@ class WsTransportTest {
         Connection connection = Fixtures.dial(engine, listener.uri(), client);
         assertFalse(connection.isInbound());
         for (int i = 0; i < 100; i++) {
-            connection.send(Fixtures.envelope("echo-" + i, 256)).get(5, TimeUnit.SECONDS);
+            connection.send(Fixtures.message("echo-" + i, 256)).get(5, TimeUnit.SECONDS);
         }
-        Await.until("100 echoes", Duration.ofSeconds(5), () -> client.frames.size() == 100);
-        assertEquals("echo-99", client.frames.get(99).getEnvelope().getTopic(), "order is kept");
+        Await.until("100 echoes", Duration.ofSeconds(5), () -> client.messages.size() == 100);
+        assertEquals("echo-99", Fixtures.tag(client.messages.get(99)), "order is kept");
         assertEquals(100, connection.stats().framesOut());
         assertEquals(100, connection.stats().framesIn());
         assertTrue(engine.usesEpoll() || !io.netty.channel.epoll.Epoll.isAvailable(), "epoll is used when available");
@@ -156,8 +155,8 @@ class WsTransportTest {
         Await.until("ten RTT samples", Duration.ofSeconds(5), () -> client.rtts.size() >= 10);
         assertTrue(System.nanoTime() - dialled > TimeUnit.MILLISECONDS.toNanos(600));
         assertFalse(client.closed.isDone(), "closed: " + (client.closed.isDone() ? client.closed.get() : ""));
-        connection.send(Fixtures.envelope("after-deadline", 100)).get(5, TimeUnit.SECONDS);
-        Await.until("echo after the handshake timeout", Duration.ofSeconds(5), () -> client.frames.size() == 1);
+        connection.send(Fixtures.message("after-deadline", 100)).get(5, TimeUnit.SECONDS);
+        Await.until("echo after the handshake timeout", Duration.ofSeconds(5), () -> client.messages.size() == 1);
         assertEquals(0, engine.counters().get(TransportCounters.Event.UPGRADE_TIMEOUTS));
     }
 
@@ -172,7 +171,7 @@ class WsTransportTest {
         int sent = 0;
         while (System.nanoTime() < end) {
             if (connection.isWritable()) {
-                connection.send(Fixtures.envelope("busy", 4096));
+                connection.send(Fixtures.message("busy", 4096));
                 sent++;
             } else {
                 Thread.onSpinWait();
@@ -207,7 +206,7 @@ class WsTransportTest {
         // a sender that ignores writability is refused, never buffered without bound
         MeshworkException refused = null;
         for (int i = 0; i < 10_000 && refused == null; i++) {
-            CompletableFuture<Void> send = connection.send(Fixtures.envelope("bulk", 16 * 1024));
+            CompletableFuture<Void> send = connection.send(Fixtures.message("bulk", 16 * 1024));
             if (send.isCompletedExceptionally()) {
                 refused = (MeshworkException) dialFailureOf(send);
             }
@@ -233,7 +232,7 @@ class WsTransportTest {
             }
         }
         assertTrue(pending.stream().anyMatch(CompletableFuture::isCompletedExceptionally));
-        PermanentException tooLarge = assertInstanceOf(PermanentException.class, dialFailureOf(connection.send(Fixtures.envelope("x", 70_000))));
+        PermanentException tooLarge = assertInstanceOf(PermanentException.class, dialFailureOf(connection.send(Fixtures.message("x", 70_000))));
         assertEquals(FailureCode.PAYLOAD_TOO_LARGE, tooLarge.code());
     }
 
@@ -243,7 +242,7 @@ class WsTransportTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             if (connection.isWritable()) {
-                sends.add(connection.send(Fixtures.envelope("bulk", 16 * 1024)));
+                sends.add(connection.send(Fixtures.message("bulk", 16 * 1024)));
             } else {
                 // unwritable: either momentarily (queued writes) or for good (kernel buffers full)
                 long wait = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
@@ -279,8 +278,8 @@ class WsTransportTest {
             Connection c = Fixtures.dial(engine, target, client);
             assertEquals(target.getHost().startsWith("[") ? java.net.Inet6Address.class : java.net.Inet4Address.class,
                     c.remoteAddress().getAddress().getClass());
-            c.send(Fixtures.envelope("v", 10)).get(5, TimeUnit.SECONDS);
-            Await.until("echo over " + target, Duration.ofSeconds(5), () -> client.frames.size() == 1);
+            c.send(Fixtures.message("v", 10)).get(5, TimeUnit.SECONDS);
+            Await.until("echo over " + target, Duration.ofSeconds(5), () -> client.messages.size() == 1);
         }
     }
 
@@ -359,8 +358,8 @@ class WsTransportTest {
         CompletableFuture<Connection> second = engine.dial(listener.uri(), DialOptions.DEFAULT, b);
         Connection one = first.get(5, TimeUnit.SECONDS);
         assertSame(one, second.get(5, TimeUnit.SECONDS));
-        one.send(Fixtures.envelope("both", 10)).get(5, TimeUnit.SECONDS);
-        Await.until("both handlers see the echo", Duration.ofSeconds(5), () -> a.frames.size() == 1 && b.frames.size() == 1);
+        one.send(Fixtures.message("both", 10)).get(5, TimeUnit.SECONDS);
+        Await.until("both handlers see the echo", Duration.ofSeconds(5), () -> a.messages.size() == 1 && b.messages.size() == 1);
         assertEquals(1, engine.counters().get(TransportCounters.Event.CONNECTIONS_DIALED), "one attempt for both dials");
         assertTrue(accepted.get() >= 1);
     }
