@@ -34,11 +34,42 @@ public final class SecureChannelBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 400;
+        strangerMemory(2_000);
         cpuHandshakes(2_000);
         cpuHandshakes(3_000);
         frames(200_000);
         frames(400_000);
         loopback(rounds);
+    }
+
+    /**
+     * Heap held by handshakes that stopped half-way (the responder's state while it waits for
+     * message 3, the most a stranger makes it keep), after GC; the session object and its timeout
+     * task come on top (a few hundred bytes).
+     */
+    private static void strangerMemory(int n) throws Exception {
+        LocalCertificate local = new LocalCertificate(Ed25519Identity.ephemeral(NodeId.of("b")));
+        byte[] m1 = new LocalCertificate(Ed25519Identity.ephemeral(NodeId.of("a"))).initiator().write(new byte[0]);
+        List<NoiseHandshake> held = new ArrayList<>();
+        long before = usedAfterGc();
+        for (int i = 0; i < n; i++) {
+            NoiseHandshake h = local.responder();
+            h.read(m1);
+            h.write(local.payload(Optional.empty()));
+            held.add(h);
+        }
+        long after = usedAfterGc();
+        System.out.printf("memory: %d responders waiting for message 3 hold %.0f bytes each (after GC)%n", held.size(),
+                (after - before) / (double) held.size());
+    }
+
+    private static long usedAfterGc() throws InterruptedException {
+        Runtime rt = Runtime.getRuntime();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        return rt.totalMemory() - rt.freeMemory();
     }
 
     /** Both sides of complete handshakes (with certificates) in one thread: the cost per core. */
