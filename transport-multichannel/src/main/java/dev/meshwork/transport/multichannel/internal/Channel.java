@@ -40,6 +40,8 @@ final class Channel {
     final boolean inbound;
     ChannelState state = ChannelState.IDLE;
     Connection connection;
+    /** The connection's secure session: every frame of this channel is written through it. */
+    HandshakeSession session;
     CompletableFuture<Connection> dialing;
     int generation;
     int failures;

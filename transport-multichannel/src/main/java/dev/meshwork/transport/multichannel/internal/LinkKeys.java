@@ -1,9 +1,12 @@
 package dev.meshwork.transport.multichannel.internal;
 
 import dev.meshwork.api.NodeId;
+import dev.meshwork.transport.multichannel.internal.secure.IdentityBindings;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.PublicKey;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -11,19 +14,22 @@ import java.util.Optional;
 /**
  * The {@link KeyDirectory} this core knows by itself: a link's key (pinned in its configuration, or
  * the trusted key it authenticated with), else a binding learned from a verified end-to-end
- * signature of a node that is only reached through relays. Learned bindings are kept in memory
- * only, at most {@code capacity} of them (further ones are refused, never evicted: an eviction
- * would let another key take the id over).
+ * signature of a node that is only reached through relays. A binding is the handshake's
+ * {@link IdentityBindings} (kept in the data directory), so an id bound by a direct link or by a
+ * relayed signature stays bound to that key for both; at most {@code capacity} are learned per
+ * run (further ones are refused, never evicted: an eviction would let another key take the id over).
  */
 final class LinkKeys implements KeyDirectory {
 
     private final Map<NodeId, Link> links;
+    private final IdentityBindings bindings;
     private final int capacity;
     private final Map<NodeId, PublicKey> learned = new HashMap<>();
     private final Map<ByteBuffer, NodeId> learnedOwners = new HashMap<>();
 
-    LinkKeys(Map<NodeId, Link> links, int capacity) {
+    LinkKeys(Map<NodeId, Link> links, IdentityBindings bindings, int capacity) {
         this.links = links;
+        this.bindings = bindings;
         this.capacity = capacity;
     }
 
@@ -32,6 +38,14 @@ final class LinkKeys implements KeyDirectory {
         Link link = links.get(node);
         if (link != null && link.pinnedKey != null) {
             return Optional.of(link.pinnedKey);
+        }
+        Optional<String> bound = bindings.keyOf(node);
+        if (bound.isPresent()) {
+            try {
+                return Optional.of(Ed25519Identity.parsePublicKey(Base64.getDecoder().decode(bound.get())));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
         }
         return Optional.ofNullable(learned.get(node));
     }
@@ -54,6 +68,13 @@ final class LinkKeys implements KeyDirectory {
         }
         if (learned.size() >= capacity) {
             return false;
+        }
+        try {
+            if (!bindings.bind(node, Base64.getEncoder().encodeToString(key.getEncoded()))) {
+                return false;
+            }
+        } catch (UncheckedIOException e) {
+            // the binding holds for this run; the handshake logs the unwritable table itself
         }
         learned.put(node, key);
         learnedOwners.put(encoded, node);

@@ -31,16 +31,17 @@ import dev.meshwork.api.wire.Ack;
 import dev.meshwork.api.wire.Envelope;
 import dev.meshwork.api.wire.Frame;
 import dev.meshwork.api.wire.Goodbye;
-import dev.meshwork.api.wire.Hello;
-import dev.meshwork.api.wire.HelloAck;
 import dev.meshwork.api.wire.Neighbours;
 import dev.meshwork.api.wire.Ping;
 import dev.meshwork.api.wire.Pong;
 import dev.meshwork.api.wire.WireConstants;
+import dev.meshwork.transport.multichannel.internal.secure.HandshakePayloads.PeerIdentity;
+import dev.meshwork.transport.multichannel.internal.secure.IdentityBindings;
+import dev.meshwork.transport.multichannel.internal.secure.LocalCertificate;
+import dev.meshwork.transport.multichannel.internal.secure.StrangerGate;
+import dev.meshwork.transport.multichannel.internal.secure.TrustPolicy;
 import java.net.URI;
-import java.security.MessageDigest;
 import java.security.PublicKey;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -88,16 +89,6 @@ public final class MeshCore implements Router {
     private static final long MIN_SWITCH_GAIN_NANOS = 2_000_000;
     /** How long a relay through which a message was lost is passed over for that target (see {@link NeighbourClaims}). */
     private static final long RELAY_HOLD_DOWN_NANOS = Duration.ofSeconds(30).toNanos();
-    /**
-     * Leads the reason of a hello refused because this node has no configuration for the dialer
-     * (yet). Peer configurations arrive asynchronously (at start-up after the listener is bound,
-     * or at any time at runtime), so that refusal is no verdict: the dialer retries with its
-     * normal backoff. Carried in the text, as {@code Ack.error} carries its code, because the wire
-     * schema has no code field in {@code HelloAck}; an older peer's reason without it reads as a
-     * plain {@code UNTRUSTED} refusal, which is retried with the same backoff.
-     */
-    static final String UNKNOWN_PEER_REASON = FailureCode.UNKNOWN_PEER + ": ";
-
     private final NodeIdentity identity;
     /** Replaced as a whole by {@link #updateSettings}; read under the lock, except the immutable value itself. */
     private volatile RouterSettings settings;
@@ -106,7 +97,10 @@ public final class MeshCore implements Router {
     private final ScheduledExecutorService scheduler;
     private final Executor callbacks;
     private final DoubleSupplier random;
-    private final SecureRandom nonces = new SecureRandom();
+    private final LocalCertificate certificate;
+    private final TrustPolicy trust;
+    private final StrangerGate strangers;
+    private final SessionHost sessionHost = new SessionHost();
 
     private final Map<String, Transport> transports = new ConcurrentHashMap<>();
     private final Map<NodeId, Link> links = new LinkedHashMap<>();
@@ -126,7 +120,6 @@ public final class MeshCore implements Router {
     private final NeighbourClaims claims;
     private final EndToEndAuth auth;
     private final InboundValidator validator;
-    private final DedupWindow<Boolean> seenNonces;
     private long neighboursVersion;
     /** Log lines that bad input can trigger: at most 5 a second, the counters keep the full story. */
     private final RateLimiter badInputLog;
@@ -141,8 +134,17 @@ public final class MeshCore implements Router {
         Ack ack;
     }
 
+    /** A core whose learned identity bindings live in memory only (tests, benchmarks). */
     public MeshCore(NodeIdentity identity, RouterSettings settings, LongSupplier nanoTime, InstantSource wall,
             ScheduledExecutorService scheduler, Executor callbacks, DoubleSupplier random) {
+        this(identity, settings, nanoTime, wall, scheduler, callbacks, random, IdentityBindings.inMemory());
+    }
+
+    /**
+     * @param bindings the node ids learned with a trusted key, kept across restarts (see {@link TrustPolicy})
+     */
+    public MeshCore(NodeIdentity identity, RouterSettings settings, LongSupplier nanoTime, InstantSource wall,
+            ScheduledExecutorService scheduler, Executor callbacks, DoubleSupplier random, IdentityBindings bindings) {
         this.identity = identity;
         this.settings = settings;
         this.nanoTime = nanoTime;
@@ -158,9 +160,11 @@ public final class MeshCore implements Router {
         this.received = new DedupWindow<>(window, settings.dedupCapacity());
         this.relayed = new RelayLog(window, settings.dedupCapacity());
         this.claims = new NeighbourClaims(identity.nodeId(), RELAY_HOLD_DOWN_NANOS);
-        this.auth = new EndToEndAuth(identity, new LinkKeys(links, settings.dedupCapacity()), () -> this.settings.trustedKeys());
+        this.auth = new EndToEndAuth(identity, new LinkKeys(links, bindings, settings.dedupCapacity()), () -> this.settings.trustedKeys());
         this.validator = new InboundValidator(identity.nodeId(), () -> this.settings, wall);
-        this.seenNonces = new DedupWindow<>(Duration.ofHours(1).toNanos(), settings.dedupCapacity());
+        this.certificate = new LocalCertificate(identity);
+        this.trust = new TrustPolicy(identity.nodeId(), identity.publicKey(), bindings);
+        this.strangers = new StrangerGate(() -> this.settings.maxHandshakes(), () -> this.settings.maxHandshakesPerAddress());
     }
 
     /** Starts the liveness, ping and clock-jump ticker. */
@@ -204,7 +208,7 @@ public final class MeshCore implements Router {
                 }
             }
             if (trust && link.pinnedKey != null && (link.config == null || link.config.publicKey().isEmpty())
-                    && !trusted(link.node, link.pinnedKey)) {
+                    && !this.trust.stillTrusted(link.node, link.pinnedKey, Optional.empty(), next.trustedKeys())) {
                 for (Channel ch : List.copyOf(link.channels)) {
                     if (ch.isOpen()) {
                         closeChannel(ch, Goodbye.Code.UNTRUSTED, "key of " + link.node + " is no longer trusted");
@@ -287,13 +291,37 @@ public final class MeshCore implements Router {
         });
     }
 
+    /** The handler of a connection refused before its handshake: it reads nothing. */
+    private static final ConnectionHandler REFUSED = new ConnectionHandler() {
+        @Override
+        public void onMessage(Connection connection, byte[] message) {
+        }
+
+        @Override
+        public void onClosed(Connection connection, CloseReason reason) {
+        }
+    };
+
     private ConnectionHandler accept(Connection connection) {
         synchronized (this) {
             if (closed) {
                 return null;
             }
-            Session session = new Session(connection, null, null);
-            session.begin();
+            StrangerGate.Admission admission = strangers.admit(connection.remoteAddress() == null ? null
+                    : connection.remoteAddress().getAddress());
+            if (!admission.admitted()) {
+                count(admission.counter());
+                count("refusals");
+                if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                    LOG.info("refusing connection from {} on {}: {}", remote(connection), connection.uri(),
+                            admission.refusal());
+                }
+                connection.close(CloseReason.POLICY_VIOLATION, admission.refusal());
+                return REFUSED;
+            }
+            HandshakeSession session = HandshakeSession.accepting(sessionHost, certificate, connection,
+                    WireConstants.DEFAULT_MAX_FRAME_BYTES, admission.ticket());
+            session.begin(connection, handshakeTimeout(session));
             return session;
         }
     }
@@ -657,7 +685,8 @@ public final class MeshCore implements Router {
             dialFailed(ch, new PermanentException(FailureCode.UNSUPPORTED_SCHEME, "no transport for " + ch.uri.getScheme()));
             return;
         }
-        Session session = new Session(null, ch, ch.link.node);
+        HandshakeSession session = HandshakeSession.dialing(sessionHost, certificate, ch,
+                WireConstants.DEFAULT_MAX_FRAME_BYTES);
         DialOptions options = DialOptions.DEFAULT.withHandshakeTimeout(settings.helloTimeout());
         CompletableFuture<Connection> f;
         try {
@@ -682,13 +711,14 @@ public final class MeshCore implements Router {
                 }
                 session.connection = conn;
                 ch.connection = conn;
+                ch.session = session;
                 ch.moveTo(ChannelState.AUTHENTICATING);
-                if (session.finished) {
-                    // the hello already failed on frames that raced the dial's completion
-                    channelFailed(ch, new RetryableException(FailureCode.CONNECTION_RESET, "closed during the hello"));
+                if (session.state() == HandshakeSession.State.CLOSING) {
+                    // the connection closed before the dial's completion ran
+                    channelFailed(ch, new RetryableException(FailureCode.CONNECTION_RESET, "closed during the handshake"));
                     return;
                 }
-                session.begin();
+                session.begin(conn, handshakeTimeout(session));
             }
         });
     }
@@ -858,7 +888,7 @@ public final class MeshCore implements Router {
 
     // ---------------------------------------------------------------- channel up / down, failover
 
-    private void channelUp(Channel ch, Hello hello, Connection conn) {
+    private void channelUp(Channel ch, String incarnation, Connection conn) {
         Link link = ch.link;
         long now = nanoTime.getAsLong();
         ch.moveTo(ChannelState.OPEN);
@@ -868,14 +898,14 @@ public final class MeshCore implements Router {
         ch.identicalPermanent = 0;
         ch.lastPermanent = null;
         ch.lastError = null;
-        ch.peerIncarnation = hello.getIncarnation();
+        ch.peerIncarnation = incarnation;
         ch.detector = newDetector(settings.standbyPingInterval(), now);
         ch.lastPingSent = Long.MIN_VALUE / 2;
-        if (link.incarnation != null && !link.incarnation.equals(hello.getIncarnation())) {
-            peerRestarted(link, hello.getIncarnation());
+        if (link.incarnation != null && !link.incarnation.equals(incarnation)) {
+            peerRestarted(link, incarnation);
         }
-        link.incarnation = hello.getIncarnation();
-        updateNeighbours(link, hello.getNeighboursList(), 0);
+        link.incarnation = incarnation;
+        // the peer's neighbours arrive in its first protected frame (a Neighbours frame)
         emit(PeerEvent.Type.CHANNEL_UP, link, ch + " open");
         if (link.active == null) {
             setActive(link, ch, "first channel open");
@@ -1146,12 +1176,12 @@ public final class MeshCore implements Router {
     }
 
     private CompletableFuture<Void> write(Channel ch, Frame frame) {
-        Connection c = ch.connection;
-        if (c == null) {
+        HandshakeSession session = ch.session;
+        if (ch.connection == null || session == null) {
             return CompletableFuture.failedFuture(new RetryableException(FailureCode.CLOSED, "no connection"));
         }
         try {
-            return c.send(FrameCodec.encode(frame));
+            return session.send(frame);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -1528,6 +1558,10 @@ public final class MeshCore implements Router {
         if (c != null) {
             write(ch, Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(code).setReason(why)).build());
         }
+        if (ch.session != null) {
+            // nothing the peer sent behind this point is dispatched
+            ch.session.closing();
+        }
         if (ch.state == ChannelState.OPEN) {
             channelDown(ch, new PermanentException(FailureCode.CLOSED, why));
         }
@@ -1650,364 +1684,214 @@ public final class MeshCore implements Router {
         return t;
     }
 
-    // ---------------------------------------------------------------- the hello
+    // ---------------------------------------------------------------- the handshake's host
 
     /**
-     * The events of one connection: first the mutual hello (both sides send a Hello with a fresh
-     * nonce and answer the other's with a HelloAck signing it), then, once authenticated, frames
-     * handed to the channel. Nothing but Hello, HelloAck and Goodbye is accepted before that.
+     * What the {@link HandshakeSession}s of this node ask of the core: the trust decision, bringing
+     * an authenticated channel up, dispatching its frames, and the bookkeeping of a failed
+     * handshake. Every method takes the core's lock; the sessions call them without holding any.
      */
-    private final class Session implements ConnectionHandler {
-        Connection connection;
-        Channel channel;
-        final NodeId expected;
-        final FrameCodec codec = new FrameCodec(FrameCodec.limitFor(settings));
-        final byte[] nonce = new byte[24];
-        Hello peerHello;
-        PublicKey peerKey;
-        boolean ackVerified;
-        boolean authenticated;
-        boolean finished;
-        ScheduledFuture<?> timeout;
+    private final class SessionHost implements HandshakeSession.Host {
 
-        Session(Connection connection, Channel channel, NodeId expected) {
-            this.connection = connection;
-            this.channel = channel;
-            this.expected = expected;
-            nonces.nextBytes(nonce);
-        }
-
-        /** Sends our Hello and starts the hello timeout. Called under the core's lock. */
-        void begin() {
-            Hello hello = Hello.newBuilder().setProtocolVersion(WireConstants.PROTOCOL_VERSION)
-                    .setNodeId(identity.nodeId().value()).setPublicKey(ByteString.copyFrom(identity.publicKey().getEncoded()))
-                    .setIncarnation(identity.incarnation()).setNonce(ByteString.copyFrom(nonce))
-                    .addCapabilities("relay").addCapabilities("ping")
-                    .setExpectedNodeId(expected == null ? "" : expected.value())
-                    .addAllNeighbours(directNeighbours()).build();
-            sendFrame(Frame.newBuilder().setHello(hello).build());
-            timeout = scheduler.schedule(() -> {
-                synchronized (MeshCore.this) {
-                    if (!authenticated && !finished) {
-                        count("refused.helloTimeout");
-                        fail(new RetryableException(FailureCode.TIMEOUT, "no hello within " + settings.helloTimeout()),
-                                Goodbye.Code.PROTOCOL_VIOLATION);
-                    }
-                }
-            }, settings.helloTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
-
-        /** One transport message: decoded here, then dispatched, unless this connection is closing. */
         @Override
-        public void onMessage(Connection conn, byte[] message) {
+        public HandshakeSession.Refusal judge(HandshakeSession s, PeerIdentity peer) {
             synchronized (MeshCore.this) {
-                if (closing(conn)) {
+                if (closed) {
+                    return new HandshakeSession.Refusal(Goodbye.Code.SHUTDOWN, null,
+                            new RetryableException(FailureCode.SHUT_DOWN, "node stopping"));
+                }
+                NodeId node = peer.node();
+                Optional<PublicKey> pinned = Optional.ofNullable(pinnedKey(node));
+                if (node.equals(identity.nodeId())) {
+                    TrustPolicy.Decision d = trust.decide(node, peer.identityKey(), pinned, settings.trustedKeys());
+                    if (d.verdict() == TrustPolicy.Verdict.SELF && peer.incarnation().equals(identity.incarnation())) {
+                        return new HandshakeSession.Refusal(Goodbye.Code.SELF_CONNECTION, "refused.selfConnection",
+                                new PermanentException(FailureCode.SELF_CONNECTION, "connection to self"));
+                    }
+                    return new HandshakeSession.Refusal(Goodbye.Code.KEY_MISMATCH, "refused.ownId",
+                            new PermanentException(FailureCode.UNTRUSTED, d.verdict() == TrustPolicy.Verdict.SELF
+                                    ? "another process runs with this node's identity" : d.reason()));
+                }
+                if (!s.isInbound() && !node.equals(s.channel.link.node)) {
+                    return new HandshakeSession.Refusal(Goodbye.Code.UNTRUSTED, "refused.wrongNode",
+                            new PermanentException(FailureCode.UNTRUSTED, "expected node " + s.channel.link.node
+                                    + " but reached " + node));
+                }
+                if (s.isInbound() && peer.expected().isPresent() && !peer.expected().get().equals(identity.nodeId())) {
+                    return new HandshakeSession.Refusal(Goodbye.Code.UNTRUSTED, "refused.wrongNode",
+                            new PermanentException(FailureCode.UNTRUSTED, "dialer expected node "
+                                    + peer.expected().get() + ", this is " + identity.nodeId()));
+                }
+                TrustPolicy.Decision d = trust.decide(node, peer.identityKey(), pinned, settings.trustedKeys());
+                return switch (d.verdict()) {
+                    case ACCEPT -> null;
+                    case UNKNOWN_KEY -> new HandshakeSession.Refusal(Goodbye.Code.UNKNOWN_KEY, "refused.unknownKey",
+                            new RetryableException(FailureCode.UNKNOWN_PEER, d.reason()));
+                    default -> new HandshakeSession.Refusal(Goodbye.Code.KEY_MISMATCH, "refused.keyMismatch",
+                            new PermanentException(FailureCode.UNTRUSTED, d.reason()));
+                };
+            }
+        }
+
+        @Override
+        public void opened(HandshakeSession s) {
+            synchronized (MeshCore.this) {
+                Connection conn = s.connection;
+                if (closed || !s.isOpen()) {
+                    s.closing();
+                    conn.close(CloseReason.GOING_AWAY, "node stopping");
+                    return;
+                }
+                PeerIdentity peer = s.peer();
+                Channel ch = s.channel;
+                if (ch == null) {
+                    Link link = links.get(peer.node());
+                    if (link == null) {
+                        link = new Link(peer.node(), null, wall.instant());
+                        link.limiter = new RateLimiter(settings.rateBudget(), nanoTime.getAsLong());
+                        links.put(peer.node(), link);
+                    }
+                    ch = new Channel(link, conn.uri(), true);
+                    ch.moveTo(ChannelState.AUTHENTICATING);
+                    link.channels.add(ch);
+                    s.channel = ch;
+                } else if (ch.connection != conn || ch.state != ChannelState.AUTHENTICATING) {
+                    s.closing();
+                    conn.close(CloseReason.NORMAL, "superseded");
+                    return;
+                }
+                ch.link.pinnedKey = ch.link.pinnedKey == null ? peer.identityKey() : ch.link.pinnedKey;
+                ch.session = s;
+                count("handshakesOk");
+                channelUp(ch, peer.incarnation(), conn);
+            }
+        }
+
+        @Override
+        public void dispatch(HandshakeSession s, Frame frame) {
+            synchronized (MeshCore.this) {
+                Channel ch = s.channel;
+                if (!s.isOpen() || ch == null || ch.session != s || !ch.isOpen()) {
+                    // the session or its channel is closing: nothing behind that point is dispatched
                     count("dropped.afterClose");
                     return;
                 }
-                Frame frame;
-                try {
-                    frame = codec.decode(message);
-                } catch (MeshworkException e) {
-                    count(e.code() == FailureCode.PAYLOAD_TOO_LARGE ? "refused.oversizedFrame" : "refused.undecodableFrame");
-                    if (authenticated) {
-                        protocolViolation(channel, e.getMessage());
-                    } else {
-                        count("refusals");
-                        if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
-                            LOG.info("refusing connection {} from {}: {}", conn.id(), conn.remoteAddress(), e.getMessage());
-                        }
-                        if (connection == null) {
-                            connection = conn;
-                        }
-                        fail(e, Goodbye.Code.PROTOCOL_VIOLATION);
-                    }
-                    // nothing queued behind a fatal frame is dispatched
-                    finished = true;
-                    return;
-                }
-                onFrame(conn, frame);
+                onAuthenticatedFrame(ch, frame);
             }
         }
 
-        /**
-         * Whether {@code conn} is being given up: the hello failed, a fatal frame arrived, or the
-         * channel it served was closed or moved to another connection.
-         */
-        private boolean closing(Connection conn) {
-            return finished || authenticated && (channel.connection != conn || !channel.isOpen());
-        }
-
-        private void sendFrame(Frame frame) {
-            connection.send(FrameCodec.encode(frame));
-        }
-
-        private void onFrame(Connection conn, Frame frame) {
+        @Override
+        public void violated(HandshakeSession s, String counter, String why) {
             synchronized (MeshCore.this) {
-                if (connection == null) {
-                    connection = conn;
-                }
-                if (authenticated) {
-                    onAuthenticatedFrame(channel, frame);
-                    return;
-                }
-                switch (frame.getBodyCase()) {
-                    case HELLO -> onHello(frame.getHello());
-                    case HELLO_ACK -> onHelloAck(frame.getHelloAck());
-                    case GOODBYE -> {
-                        Goodbye g = frame.getGoodbye();
-                        String why = "peer said Goodbye " + g.getCode() + ": " + g.getReason();
-                        if (g.getCode() == Goodbye.Code.SELF_CONNECTION) {
-                            fail(new PermanentException(FailureCode.SELF_CONNECTION, why), null);
-                        } else if (g.getCode() == Goodbye.Code.UNTRUSTED) {
-                            if (channel != null) {
-                                refused(channel.link, why);
-                            }
-                            fail(refusal(g.getReason(), why), null);
-                        } else {
-                            fail(new PermanentException(FailureCode.CLOSED, why), null);
-                        }
-                    }
-                    default -> {
-                        count("refused.beforeHello");
-                        fail(new PermanentException(FailureCode.PROTOCOL_VIOLATION,
-                                frame.getBodyCase() + " frame before the hello"), Goodbye.Code.PROTOCOL_VIOLATION);
-                    }
-                }
-            }
-        }
-
-        private void onHello(Hello hello) {
-            if (peerHello != null) {
-                count("refused.duplicateHello");
-                fail(new PermanentException(FailureCode.PROTOCOL_VIOLATION, "second Hello"), Goodbye.Code.PROTOCOL_VIOLATION);
-                return;
-            }
-            String problem = null;
-            Goodbye.Code code = Goodbye.Code.PROTOCOL_VIOLATION;
-            FailureCode failure = FailureCode.PROTOCOL_VIOLATION;
-            String counter = "refused.badHello";
-            PublicKey key = null;
-            if (hello.getProtocolVersion() != WireConstants.PROTOCOL_VERSION) {
-                problem = "protocol version " + hello.getProtocolVersion() + " is not " + WireConstants.PROTOCOL_VERSION;
-            } else if (!NodeId.isValid(hello.getNodeId())) {
-                problem = "invalid node id";
-            } else if (hello.getNonce().size() < WireConstants.MIN_NONCE_BYTES) {
-                problem = "nonce shorter than " + WireConstants.MIN_NONCE_BYTES + " bytes";
-            } else if (hello.getNodeId().equals(identity.nodeId().value())
-                    && hello.getIncarnation().equals(identity.incarnation())) {
-                problem = "connection to self";
-                code = Goodbye.Code.SELF_CONNECTION;
-                failure = FailureCode.SELF_CONNECTION;
-                counter = "refused.selfConnection";
-            } else if (!seenNonces.add(java.util.HexFormat.of().formatHex(hello.getNonce().toByteArray()), Boolean.TRUE,
-                    nanoTime.getAsLong())) {
-                problem = "replayed hello (nonce reuse)";
-                counter = "refused.replayedHello";
-            } else if (expected != null && !expected.value().equals(hello.getNodeId())) {
-                problem = "expected node " + expected + " but reached " + hello.getNodeId();
-                code = Goodbye.Code.UNTRUSTED;
-                failure = FailureCode.UNTRUSTED;
-                counter = "refused.wrongNode";
-            } else if (!hello.getExpectedNodeId().isEmpty() && !hello.getExpectedNodeId().equals(identity.nodeId().value())) {
-                problem = "dialer expected node " + hello.getExpectedNodeId() + ", this is " + identity.nodeId();
-                code = Goodbye.Code.UNTRUSTED;
-                failure = FailureCode.UNTRUSTED;
-                counter = "refused.wrongNode";
-            } else {
-                try {
-                    key = Ed25519Identity.parsePublicKey(hello.getPublicKey().toByteArray());
-                } catch (IllegalArgumentException e) {
-                    problem = "malformed public key";
-                }
-                if (key != null && !trusted(NodeId.of(hello.getNodeId()), key)) {
-                    code = Goodbye.Code.UNTRUSTED;
-                    count("refused.untrusted");
-                    if (pinnedKey(NodeId.of(hello.getNodeId())) != null) {
-                        problem = "key of " + hello.getNodeId() + " is not trusted: it is not the key configured for it";
-                        failure = FailureCode.UNTRUSTED;
-                        counter = "refused.keyMismatch";
-                    } else {
-                        // no configuration for it (yet): not a verdict, the dialer retries at its normal pace
-                        problem = UNKNOWN_PEER_REASON + "key of " + hello.getNodeId()
-                                + " is not trusted (yet): no peer configuration or trusted key for it";
-                        failure = FailureCode.UNKNOWN_PEER;
-                        counter = "refused.unknownPeer";
-                    }
-                }
-            }
-            if (problem != null) {
                 count(counter);
-                count("refusals");
-                if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
-                    LOG.info("refusing hello from {} on {}: {}", hello.getNodeId(), connection.uri(), problem);
+                Channel ch = s.channel;
+                if (ch != null && ch.session == s && ch.isOpen()) {
+                    protocolViolation(ch, why);
+                } else {
+                    s.closing();
+                    s.connection.close(CloseReason.PROTOCOL_ERROR, why);
                 }
-                sendFrame(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(false).setReason(problem)).build());
-                if ((failure == FailureCode.UNTRUSTED || failure == FailureCode.UNKNOWN_PEER)
-                        && NodeId.isValid(hello.getNodeId())) {
-                    Link link = links.get(NodeId.of(hello.getNodeId()));
-                    if (link != null) {
-                        link.count("refusals");
-                        link.lastError = problem;
-                        emit(PeerEvent.Type.PEER_REFUSED, link, "we refused it: " + problem);
-                    }
-                }
-                fail(failure == FailureCode.UNKNOWN_PEER ? new RetryableException(failure, problem)
-                        : new PermanentException(failure, problem), code);
-                return;
-            }
-            peerHello = hello;
-            peerKey = key;
-            byte[] transcript = WireConstants.helloTranscript(hello.getNonce().toByteArray(), identity.nodeId().value(),
-                    hello.getNodeId(), identity.incarnation());
-            sendFrame(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
-                    .setSignature(ByteString.copyFrom(identity.sign(transcript)))).build());
-            maybeAuthenticated();
-        }
-
-        private void onHelloAck(HelloAck ack) {
-            if (!ack.getAccepted()) {
-                String why = "peer refused us: " + ack.getReason();
-                if (channel != null) {
-                    refused(channel.link, why);
-                }
-                fail(refusal(ack.getReason(), why), null);
-                return;
-            }
-            if (peerHello == null) {
-                count("refused.beforeHello");
-                fail(new PermanentException(FailureCode.PROTOCOL_VIOLATION, "HelloAck before Hello"),
-                        Goodbye.Code.PROTOCOL_VIOLATION);
-                return;
-            }
-            byte[] transcript = WireConstants.helloTranscript(nonce, peerHello.getNodeId(), identity.nodeId().value(),
-                    peerHello.getIncarnation());
-            if (ack.getSignature().isEmpty() || !Ed25519Identity.verify(peerKey, transcript, ack.getSignature().toByteArray())) {
-                count(ack.getSignature().isEmpty() ? "refused.unsignedHello" : "refused.badSignature");
-                count("refusals");
-                fail(new PermanentException(FailureCode.UNTRUSTED, ack.getSignature().isEmpty()
-                        ? "HelloAck without a signature" : "HelloAck signature does not verify"), Goodbye.Code.UNTRUSTED);
-                return;
-            }
-            ackVerified = true;
-            maybeAuthenticated();
-        }
-
-        private void maybeAuthenticated() {
-            if (peerHello == null || !ackVerified) {
-                return;
-            }
-            authenticated = true;
-            timeout.cancel(false);
-            NodeId peer = NodeId.of(peerHello.getNodeId());
-            if (channel == null) {
-                Link link = links.get(peer);
-                if (link == null) {
-                    link = new Link(peer, null, wall.instant());
-                    link.limiter = new RateLimiter(settings.rateBudget(), nanoTime.getAsLong());
-                    links.put(peer, link);
-                }
-                link.pinnedKey = link.pinnedKey == null ? peerKey : link.pinnedKey;
-                channel = new Channel(link, connection.uri(), true);
-                channel.moveTo(ChannelState.AUTHENTICATING);
-                link.channels.add(channel);
-            }
-            count("helloOk");
-            channelUp(channel, peerHello, connection);
-        }
-
-        /** The hello failed: tell the peer why (when it is our refusal), close, and back off the channel. */
-        private void fail(MeshworkException why, Goodbye.Code goodbye) {
-            finished = true;
-            if (timeout != null) {
-                timeout.cancel(false);
-            }
-            if (goodbye != null) {
-                sendFrame(Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setCode(goodbye)
-                        .setReason(why.getMessage())).build());
-            }
-            connection.close(goodbye == Goodbye.Code.PROTOCOL_VIOLATION ? CloseReason.PROTOCOL_ERROR
-                    : CloseReason.POLICY_VIOLATION, why.getMessage());
-            if (channel != null && !channel.inbound && (channel.state == ChannelState.AUTHENTICATING)) {
-                channelFailed(channel, why);
-                ensureDialsLater(channel.link);
             }
         }
 
         @Override
-        public void onRtt(Connection conn, Duration sample) {
+        public void handshakeFailed(HandshakeSession s, String counter, MeshworkException why) {
             synchronized (MeshCore.this) {
-                if (authenticated && channel.isOpen() && channel.connection == conn) {
-                    MeshCore.this.onRtt(channel, sample.toNanos());
-                }
-            }
-        }
-
-        @Override
-        public void onWritabilityChanged(Connection conn, boolean writable) {
-            if (writable) {
-                synchronized (MeshCore.this) {
-                    if (authenticated) {
-                        flush(channel.link);
+                Connection conn = s.connection;
+                if (counter != null) {
+                    count(counter);
+                    if (counter.startsWith("refused.")) {
+                        count("refusals");
+                    }
+                    if (badInputLog.tryAcquire(nanoTime.getAsLong())) {
+                        LOG.info("handshake {} on {} ended: {} ({})", s.isInbound() ? "from " + remote(conn) : "to "
+                                + s.channel.link.node, conn == null ? "?" : conn.uri(), why.getMessage(), counter);
                     }
                 }
-            }
-        }
-
-        @Override
-        public void onClosed(Connection conn, CloseReason reason) {
-            synchronized (MeshCore.this) {
-                if (timeout != null) {
-                    timeout.cancel(false);
-                }
-                if (!authenticated) {
-                    if (!finished) {
-                        finished = true;
-                        if (channel != null && channel.state == ChannelState.AUTHENTICATING) {
-                            channelFailed(channel, new RetryableException(FailureCode.CONNECTION_RESET,
-                                    "closed during the hello: " + reason.kind() + " " + reason.text()));
-                            ensureDialsLater(channel.link);
-                        }
-                    }
+                if (s.isInbound()) {
+                    // a stranger's refusal is the listener's (counted above), never the status of the
+                    // peer it named: only an authenticated dialer's own link records refusals
                     return;
                 }
-                finished = true;
-                if (channel.connection != conn || channel.state != ChannelState.OPEN) {
+                Channel ch = s.channel;
+                if (ch.state != ChannelState.AUTHENTICATING || ch.connection != conn) {
+                    return;
+                }
+                if (why.code() == FailureCode.UNTRUSTED || why.code() == FailureCode.UNKNOWN_PEER) {
+                    refused(ch.link, why.getMessage());
+                }
+                channelFailed(ch, why);
+                ensureDialsLater(ch.link);
+            }
+        }
+
+        @Override
+        public void closedAfterOpen(HandshakeSession s, CloseReason reason) {
+            synchronized (MeshCore.this) {
+                Channel ch = s.channel;
+                if (ch == null || ch.connection != s.connection || ch.state != ChannelState.OPEN) {
                     return;
                 }
                 MeshworkException why = reason.intentional()
                         ? new PermanentException(FailureCode.CLOSED, "closed: " + reason.text())
                         : new RetryableException(reason.kind() == CloseReason.Kind.STALE ? FailureCode.TIMEOUT
                                 : FailureCode.CONNECTION_RESET, reason.kind() + " " + reason.text());
-                channelDown(channel, why);
-                if (reason.intentional() && !channel.inbound && channel.state == ChannelState.BACKOFF) {
-                    scheduleRetry(channel, ChannelState.FAILED, settings.slowRetry().toNanos());
+                channelDown(ch, why);
+                if (reason.intentional() && !ch.inbound && ch.state == ChannelState.BACKOFF) {
+                    scheduleRetry(ch, ChannelState.FAILED, settings.slowRetry().toNanos());
                 }
+            }
+        }
+
+        @Override
+        public void rtt(HandshakeSession s, Duration sample) {
+            synchronized (MeshCore.this) {
+                Channel ch = s.channel;
+                if (ch != null && ch.isOpen() && ch.session == s) {
+                    onRtt(ch, sample.toNanos());
+                }
+            }
+        }
+
+        @Override
+        public void writable(HandshakeSession s) {
+            synchronized (MeshCore.this) {
+                if (s.channel != null && s.isOpen()) {
+                    flush(s.channel.link);
+                }
+            }
+        }
+
+        @Override
+        public void count(String counter) {
+            synchronized (MeshCore.this) {
+                MeshCore.this.count(counter);
+            }
+        }
+
+        @Override
+        public Frame neighboursFrame() {
+            synchronized (MeshCore.this) {
+                return Frame.newBuilder().setNeighbours(Neighbours.newBuilder().addAllNodeIds(directNeighbours())
+                        .setVersion(++neighboursVersion)).build();
             }
         }
     }
 
-    /**
-     * How a refusal of our hello is taken: the peer does not know us (yet), which is retried at the
-     * normal pace, or it rejected our key.
-     */
-    private static MeshworkException refusal(String reason, String why) {
-        return reason.startsWith(UNKNOWN_PEER_REASON) ? new RetryableException(FailureCode.UNKNOWN_PEER, why)
-                : new PermanentException(FailureCode.UNTRUSTED, why);
+    private static String remote(Connection conn) {
+        return conn == null || conn.remoteAddress() == null ? "?" : conn.remoteAddress().toString();
     }
 
+    /** Arms the handshake timeout of {@code session}. */
+    private ScheduledFuture<?> handshakeTimeout(HandshakeSession session) {
+        Duration limit = settings.helloTimeout();
+        return scheduler.schedule(() -> session.timedOut(limit), limit.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The key configured for {@code node}, when it is a configured peer with one. */
     private PublicKey pinnedKey(NodeId node) {
         Link link = links.get(node);
         return link != null && link.config != null && link.config.publicKey().isPresent() ? link.pinnedKey : null;
-    }
-
-    /** A key configured for the peer must match exactly; otherwise the node-wide trusted set decides. */
-    private boolean trusted(NodeId node, PublicKey key) {
-        Link link = links.get(node);
-        if (link != null && link.config != null && link.config.publicKey().isPresent()) {
-            return MessageDigest.isEqual(link.pinnedKey.getEncoded(), key.getEncoded());
-        }
-        return settings.trustedKeys().contains(java.util.Base64.getEncoder().encodeToString(key.getEncoded()));
     }
 
     /** Test and status hook: the state of every channel of {@code node}. */

@@ -8,7 +8,7 @@ import java.util.Set;
  * The tunables of a {@link MeshCore}, read from the {@code dev.meshwork.node} configuration.
  * Immutable; {@link #DEFAULTS} are the shipped defaults, the {@code with…} methods exist for tests.
  *
- * @param helloTimeout        bound on the mutual hello of a new connection
+ * @param helloTimeout        bound on the handshake of a new connection (connection to authenticated)
  * @param queueLimit          messages a link may hold (queued plus awaiting ack)
  * @param queueBytes          payload bytes a link may hold
  * @param maxPayloadBytes     largest payload accepted, sent or received
@@ -30,24 +30,27 @@ import java.util.Set;
  * @param clockJumpThreshold  wall/monotonic divergence taken as a wake from sleep
  * @param trustedKeys         Base64 X.509 Ed25519 keys trusted for any node id
  * @param limits              caps on ids, topics, headers and neighbour lists a peer sends
+ * @param maxHandshakes       connections that have not authenticated yet, in total (each holds about 2 KiB)
+ * @param maxHandshakesPerAddress connections that have not authenticated yet, from one remote IP address
  */
 public record RouterSettings(Duration helloTimeout, int queueLimit, long queueBytes, int maxPayloadBytes,
         Duration pingInterval, Duration standbyPingInterval, double phiThreshold, Duration minStdDeviation,
         Duration acceptablePause, BackoffPolicy backoff, Duration slowRetry, int permanentFailureLimit,
         int standbyCount, Duration dialStagger, double switchRatio, int switchSamples, int rateBudget,
         Duration dedupWindow, int dedupCapacity, Duration clockJumpThreshold, Set<String> trustedKeys,
-        InboundLimits limits) {
+        InboundLimits limits, int maxHandshakes, int maxHandshakesPerAddress) {
 
     public static final RouterSettings DEFAULTS = new RouterSettings(Duration.ofSeconds(5), 1000, 16L << 20,
             (1 << 20) - 4096, Duration.ofMillis(100), Duration.ofSeconds(1), 8.0, Duration.ofMillis(40),
             Duration.ofMillis(250), BackoffPolicy.DEFAULT, Duration.ofSeconds(60), 3, 1, Duration.ofMillis(250),
-            0.7, 5, 2000, Duration.ofMinutes(5), 100_000, Duration.ofSeconds(2), Set.of(), InboundLimits.DEFAULTS);
+            0.7, 5, 2000, Duration.ofMinutes(5), 100_000, Duration.ofSeconds(2), Set.of(), InboundLimits.DEFAULTS, 256, 32);
 
     public RouterSettings {
         trustedKeys = Set.copyOf(trustedKeys);
         java.util.Objects.requireNonNull(limits, "limits");
         if (queueLimit < 1 || queueBytes < 1 || maxPayloadBytes < 1 || standbyCount < 0 || rateBudget < 1
-                || dedupCapacity < 1 || permanentFailureLimit < 1 || switchSamples < 1) {
+                || dedupCapacity < 1 || permanentFailureLimit < 1 || switchSamples < 1 || maxHandshakes < 1
+                || maxHandshakesPerAddress < 1) {
             throw new IllegalArgumentException("router limits must be positive");
         }
         if (!(switchRatio > 0 && switchRatio <= 1)) {
@@ -59,34 +62,41 @@ public record RouterSettings(Duration helloTimeout, int queueLimit, long queueBy
         return new RouterSettings(helloTimeout, queueLimit, queueBytes, maxPayloadBytes, pingInterval,
                 standbyPingInterval, phiThreshold, minStdDeviation, acceptablePause, backoff, slowRetry,
                 permanentFailureLimit, standbyCount, dialStagger, switchRatio, switchSamples, rateBudget, dedupWindow,
-                dedupCapacity, clockJumpThreshold, keys, limits);
+                dedupCapacity, clockJumpThreshold, keys, limits, maxHandshakes, maxHandshakesPerAddress);
     }
 
     public RouterSettings withQueueLimit(int limit) {
         return new RouterSettings(helloTimeout, limit, queueBytes, maxPayloadBytes, pingInterval,
                 standbyPingInterval, phiThreshold, minStdDeviation, acceptablePause, backoff, slowRetry,
                 permanentFailureLimit, standbyCount, dialStagger, switchRatio, switchSamples, rateBudget, dedupWindow,
-                dedupCapacity, clockJumpThreshold, trustedKeys, limits);
+                dedupCapacity, clockJumpThreshold, trustedKeys, limits, maxHandshakes, maxHandshakesPerAddress);
     }
 
     public RouterSettings withRateBudget(int budget) {
         return new RouterSettings(helloTimeout, queueLimit, queueBytes, maxPayloadBytes, pingInterval,
                 standbyPingInterval, phiThreshold, minStdDeviation, acceptablePause, backoff, slowRetry,
                 permanentFailureLimit, standbyCount, dialStagger, switchRatio, switchSamples, budget, dedupWindow,
-                dedupCapacity, clockJumpThreshold, trustedKeys, limits);
+                dedupCapacity, clockJumpThreshold, trustedKeys, limits, maxHandshakes, maxHandshakesPerAddress);
     }
 
     public RouterSettings withMaxPayloadBytes(int max) {
         return new RouterSettings(helloTimeout, queueLimit, queueBytes, max, pingInterval,
                 standbyPingInterval, phiThreshold, minStdDeviation, acceptablePause, backoff, slowRetry,
                 permanentFailureLimit, standbyCount, dialStagger, switchRatio, switchSamples, rateBudget, dedupWindow,
-                dedupCapacity, clockJumpThreshold, trustedKeys, limits);
+                dedupCapacity, clockJumpThreshold, trustedKeys, limits, maxHandshakes, maxHandshakesPerAddress);
     }
 
     public RouterSettings withLimits(InboundLimits caps) {
         return new RouterSettings(helloTimeout, queueLimit, queueBytes, maxPayloadBytes, pingInterval,
                 standbyPingInterval, phiThreshold, minStdDeviation, acceptablePause, backoff, slowRetry,
                 permanentFailureLimit, standbyCount, dialStagger, switchRatio, switchSamples, rateBudget, dedupWindow,
-                dedupCapacity, clockJumpThreshold, trustedKeys, caps);
+                dedupCapacity, clockJumpThreshold, trustedKeys, caps, maxHandshakes, maxHandshakesPerAddress);
+    }
+
+    public RouterSettings withHandshakeLimits(int total, int perAddress) {
+        return new RouterSettings(helloTimeout, queueLimit, queueBytes, maxPayloadBytes, pingInterval,
+                standbyPingInterval, phiThreshold, minStdDeviation, acceptablePause, backoff, slowRetry,
+                permanentFailureLimit, standbyCount, dialStagger, switchRatio, switchSamples, rateBudget, dedupWindow,
+                dedupCapacity, clockJumpThreshold, trustedKeys, limits, total, perAddress);
     }
 }

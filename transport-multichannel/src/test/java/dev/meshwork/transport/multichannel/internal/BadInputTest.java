@@ -10,9 +10,7 @@ import dev.meshwork.api.wire.Ack;
 import dev.meshwork.api.wire.FailureCode;
 import dev.meshwork.api.wire.Frame;
 import dev.meshwork.api.wire.Goodbye;
-import dev.meshwork.api.wire.HelloAck;
 import dev.meshwork.api.wire.WireConstants;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Each kind of bad input is refused with a reason, counted, and closes the connection where it breaks the protocol. */
@@ -27,33 +25,39 @@ class BadInputTest {
     }
 
     @Test
-    void refusesFramesBeforeTheHello() {
+    void refusesFramesBeforeTheHandshake() {
         RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.sendEnvelope(raw.envelope("early"));
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.beforeHello"));
+        raw.sendBytes(Frame.newBuilder().setEnvelope(raw.envelope("early")).build().toByteArray());
+        assertNotNull(raw.closed, "closed");
+        assertEquals(1, raw.target.counter("refused.badHandshake"));
+        assertTrue(raw.rawReceived.isEmpty(), "no handshake answer");
         assertEquals(0, raw.target.received.size(), "nothing from an unauthenticated connection is routed");
     }
 
     @Test
-    void refusesAnUndecodableFrameBeforeTheHelloAndNothingBehindIt() {
+    void refusesGarbageBeforeTheHandshakeAndReadsNothingBehindIt() {
         RawPeer raw = RawPeer.connect(mesh, "b");
         raw.connection.send(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
-        raw.connection.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build().toByteArray());
+        raw.noise = dev.meshwork.transport.multichannel.internal.secure.NoiseHandshake.initiator(raw.staticKey);
+        try {
+            raw.connection.send(raw.noise.write(new byte[0]));
+        } catch (dev.meshwork.transport.multichannel.internal.secure.HandshakeException e) {
+            throw new AssertionError(e);
+        }
         mesh.settle();
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.undecodableFrame"));
-        assertTrue(raw.helloAck().isEmpty(), "the hello behind the bad frame was not answered");
+        assertNotNull(raw.closed);
+        assertEquals(1, raw.target.counter("refused.badHandshake"));
+        assertTrue(raw.rawReceived.isEmpty(), "the handshake message behind the bad one was not answered");
         assertEquals(1, raw.target.counter("dropped.afterClose"));
     }
 
     @Test
     void dispatchesNothingBehindAnUndecodableFrameOnAnAuthenticatedConnection() {
         RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.helloAndAuthenticate();
+        raw.handshake();
         // in one burst: the fatal frame, then a valid envelope queued behind it on the same connection
-        raw.connection.send(new byte[] {0x1a, 0x7f, 0x01});
-        raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("behind")).build().toByteArray());
+        raw.protection.seal(new byte[] {0x1a, 0x7f, 0x01}).forEach(raw.connection::send);
+        raw.seal(Frame.newBuilder().setEnvelope(raw.envelope("behind")).build()).forEach(raw.connection::send);
         mesh.settle();
         assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
         assertEquals(1, raw.target.counter("refused.undecodableFrame"));
@@ -63,76 +67,17 @@ class BadInputTest {
     }
 
     @Test
-    void refusesAnOversizedFrameWithoutParsingIt() {
+    void refusesAnOversizedFrameBeforeReassemblingIt() {
         // a small payload limit: the frame cap is then the wire default, 1 MiB
         RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withMaxPayloadBytes(100));
-        raw.helloAndAuthenticate();
+        raw.handshake();
         byte[] big = Frame.newBuilder().setEnvelope(raw.envelope("big")
                 .setPayload(ByteString.copyFrom(new byte[WireConstants.DEFAULT_MAX_FRAME_BYTES]))).build().toByteArray();
-        raw.sendBytes(big);
+        raw.protection.seal(big).forEach(raw.connection::send);
+        mesh.settle();
         assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
         assertEquals(1, raw.target.counter("refused.oversizedFrame"));
         assertEquals(0, raw.target.received.size());
-    }
-
-    @Test
-    void refusesAnUnsignedHelloAck() {
-        RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)).build());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-        assertEquals(1, raw.target.counter("refused.unsignedHello"));
-        raw.sendEnvelope(raw.envelope("after"));
-        assertEquals(0, raw.target.received.size());
-    }
-
-    @Test
-    void refusesAWronglySignedHelloAck() {
-        RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        byte[] sig = raw.signatureForTarget();
-        sig[3] ^= 1;
-        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
-                .setSignature(ByteString.copyFrom(sig))).build());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-        assertEquals(1, raw.target.counter("refused.badSignature"));
-    }
-
-    @Test
-    void refusesASignatureOverTheWrongNonce() {
-        RawPeer raw = RawPeer.connect(mesh, "b");
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        byte[] replayed = raw.identity.sign(dev.meshwork.api.wire.WireConstants.helloTranscript(RawPeer.freshNonce(),
-                raw.id().value(), raw.target.id().value(), raw.identity.incarnation()));
-        raw.send(Frame.newBuilder().setHelloAck(HelloAck.newBuilder().setAccepted(true)
-                .setSignature(ByteString.copyFrom(replayed))).build());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-    }
-
-    @Test
-    void refusesAReplayedHello() {
-        RawPeer raw = RawPeer.connect(mesh, "b");
-        byte[] nonce = RawPeer.freshNonce();
-        raw.send(Frame.newBuilder().setHello(raw.hello(nonce)).build());
-        assertTrue(raw.helloAck().orElseThrow().getAccepted());
-        raw.reconnect();
-        raw.send(Frame.newBuilder().setHello(raw.hello(nonce)).build());
-        assertFalse(raw.helloAck().orElseThrow().getAccepted());
-        assertTrue(raw.helloAck().get().getReason().contains("replayed"));
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.replayedHello"));
-    }
-
-    @Test
-    void refusesAnUntrustedKeyWithAReason() {
-        RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withTrustedKeys(Set.of()));
-        raw.send(Frame.newBuilder().setHello(raw.hello(RawPeer.freshNonce())).build());
-        HelloAck ack = raw.helloAck().orElseThrow();
-        assertFalse(ack.getAccepted());
-        assertTrue(ack.getReason().contains("not trusted"), ack.getReason());
-        assertClosedWith(raw, Goodbye.Code.UNTRUSTED);
-        assertEquals(1, raw.target.counter("refused.untrusted"));
-        assertTrue(raw.target.core.peers().isEmpty(), "an untrusted node never becomes a peer");
     }
 
     @Test
@@ -197,7 +142,7 @@ class BadInputTest {
         RawPeer raw = RawPeer.connect(mesh, "b", s -> s.withRateBudget(50));
         raw.helloAndAuthenticate();
         for (int i = 0; i < 80; i++) {
-            raw.connection.send(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build().toByteArray());
+            raw.seal(Frame.newBuilder().setEnvelope(raw.envelope("flood-" + i)).build()).forEach(raw.connection::send);
         }
         mesh.settle();
         long refused = raw.acks().stream().filter(a -> a.getCode() == FailureCode.RATE_LIMITED).count();
@@ -207,10 +152,11 @@ class BadInputTest {
     }
 
     @Test
-    void refusesAHelloThatTakesTooLong() {
+    void refusesAHandshakeThatTakesTooLong() {
         RawPeer raw = RawPeer.connect(mesh, "b");
+        raw.first();
         mesh.advanceMillis(5_001);
-        assertClosedWith(raw, Goodbye.Code.PROTOCOL_VIOLATION);
-        assertEquals(1, raw.target.counter("refused.helloTimeout"));
+        assertNotNull(raw.closed);
+        assertEquals(1, raw.target.counter("refused.handshakeTimeout"));
     }
 }

@@ -121,7 +121,7 @@ class LoopbackComponentTest {
         RealNode b = new RealNode("b", Set.of(), 1);
         RealNode a = new RealNode("a", Set.of(), 0);
         a.addPeer(b, b.listening);
-        Await.until("b refused a", WAIT, () -> b.core.counters().getOrDefault("refused.untrusted", 0L) >= 1);
+        Await.until("b refused a", WAIT, () -> b.core.counters().getOrDefault("refused.unknownKey", 0L) >= 1);
         Await.until("a knows it was refused", WAIT, () -> a.core.peer(b.identity.nodeId())
                 .map(p -> p.state() == LinkState.REFUSED).orElse(false));
         assertTrue(b.core.peers().isEmpty());
@@ -135,7 +135,7 @@ class LoopbackComponentTest {
         RealNode a = new RealNode("a", Set.of(), 0);
         a.addPeer(b, b.listening);
         NodeId bId = b.identity.nodeId();
-        Await.until("b refused a", WAIT, () -> b.core.counters().getOrDefault("refused.untrusted", 0L) >= 1
+        Await.until("b refused a", WAIT, () -> b.core.counters().getOrDefault("refused.unknownKey", 0L) >= 1
                 && a.core.peer(bId).orElseThrow().channels().get(0).lastError().isPresent());
         String refusal = a.core.peer(bId).orElseThrow().channels().get(0).lastError().orElseThrow();
         long start = System.nanoTime();
@@ -144,7 +144,7 @@ class LoopbackComponentTest {
         Await.until("a's link to b is up", Duration.ofSeconds(5), () -> a.up(b));
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms < 5000, "took " + ms + " ms");
-        assertTrue(b.core.counters().getOrDefault("refused.unknownPeer", 0L) >= 1, "refused as not known yet");
+        assertTrue(b.core.counters().getOrDefault("refused.unknownKey", 0L) >= 1, "refused as not known yet");
         assertTrue(refusal.startsWith("UNKNOWN_PEER"), refusal);
         assertTrue(a.core.peer(bId).orElseThrow().channels().stream()
                 .noneMatch(c -> c.state() == dev.meshwork.api.router.ChannelState.FAILED));

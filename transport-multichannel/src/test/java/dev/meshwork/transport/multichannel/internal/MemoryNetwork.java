@@ -144,6 +144,7 @@ final class MemoryNetwork {
         volatile boolean notified;
         final AtomicInteger framesIn = new AtomicInteger();
         final AtomicInteger framesOut = new AtomicInteger();
+        private long lastDeliveryAt = Long.MIN_VALUE;
         /** What arrived, decoded for the tests to look at (bytes that are no frame are left out). */
         final List<Frame> received = new CopyOnWriteArrayList<>();
         final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
@@ -187,7 +188,12 @@ final class MemoryNetwork {
             if (blackholed || peer.blackholed) {
                 return CompletableFuture.completedFuture(null);
             }
-            long d = delays.getOrDefault(uri, Duration.ZERO).toNanos();
+            // in order, as over a real stream: a shorter delay never overtakes an earlier message
+            // (the secure channel's nonces would rightly refuse it)
+            long now = time.nanoTime();
+            long at = Math.max(now + delays.getOrDefault(uri, Duration.ZERO).toNanos(), lastDeliveryAt);
+            lastDeliveryAt = at;
+            long d = at - now;
             time.schedule(() -> {
                 if (!peer.notified && !blackholed && !peer.blackholed) {
                     peer.framesIn.incrementAndGet();

@@ -103,7 +103,8 @@ class RelayEndToEndTest {
         body[body.length - 1] ^= 1;
         toC.sendEnvelope(sealed.toBuilder().setSignedBody(com.google.protobuf.ByteString.copyFrom(body)));
         // re-signed by the relay in a's name with its own (trusted, but bound to r) key
-        toC.sendEnvelope(new EndToEndAuth(r.identity, new LinkKeys(new java.util.HashMap<>(), 10), java.util.Set::of)
+        toC.sendEnvelope(new EndToEndAuth(r.identity, new LinkKeys(new java.util.HashMap<>(),
+                dev.meshwork.transport.multichannel.internal.secure.IdentityBindings.inMemory(), 10), java.util.Set::of)
                 .seal(sealed.toBuilder().clearSignedBody().setTopic(TestMesh.TOPIC)
                         .setPayload(com.google.protobuf.ByteString.copyFromUtf8("forged")).setSource("a").build()).toBuilder());
         assertEquals(0, c.received.size());

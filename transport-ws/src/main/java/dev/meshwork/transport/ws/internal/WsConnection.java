@@ -130,7 +130,16 @@ final class WsConnection implements Connection {
         }
         SendCompletion result = new SendCompletion(size);
         // the caller handed the array over (Connection#send): wrapped, not copied
-        channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(message)), channel.newPromise().addListener(result));
+        BinaryWebSocketFrame frame = new BinaryWebSocketFrame(Unpooled.wrappedBuffer(message));
+        io.netty.channel.ChannelPromise promise = channel.newPromise().addListener(result);
+        if (channel.eventLoop().inEventLoop()) {
+            // Sends from other threads wait in the event loop's task queue; written inline, this one
+            // would overtake them. Messages must leave in the order of the calls (the secure channel's
+            // per-direction nonces refuse a reordered message), so it queues behind them.
+            channel.eventLoop().execute(() -> channel.writeAndFlush(frame, promise));
+        } else {
+            channel.writeAndFlush(frame, promise);
+        }
         return result;
     }
 

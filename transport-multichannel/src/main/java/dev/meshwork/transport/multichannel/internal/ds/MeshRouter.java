@@ -20,6 +20,7 @@ import dev.meshwork.transport.multichannel.internal.Ed25519Identity;
 import dev.meshwork.transport.multichannel.internal.InboundLimits;
 import dev.meshwork.transport.multichannel.internal.MeshCore;
 import dev.meshwork.transport.multichannel.internal.RouterSettings;
+import dev.meshwork.transport.multichannel.internal.secure.IdentityBindings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.PublicKey;
@@ -98,8 +99,14 @@ public final class MeshRouter implements Router, NodeIdentity {
         @AttributeDefinition(description = "Base64 X.509 Ed25519 keys trusted for any node id (peers without a configured key).")
         String[] trustedKeys() default {};
 
-        @AttributeDefinition(description = "Bound on the mutual hello of a new connection, in milliseconds.")
+        @AttributeDefinition(description = "Bound on the secure handshake of a new connection (connection to authenticated), in milliseconds.")
         long helloTimeoutMillis() default 5000;
+
+        @AttributeDefinition(description = "Connections that have not authenticated yet, in total; more are closed at once. Each holds about 2 KiB.")
+        int maxHandshakes() default 256;
+
+        @AttributeDefinition(description = "Connections that have not authenticated yet from one remote IP address; more are closed at once.")
+        int maxHandshakesPerAddress() default 32;
 
         @AttributeDefinition(description = "Messages a peer's send queue may hold (queued plus awaiting ack).")
         int queueLimit() default 1000;
@@ -216,7 +223,8 @@ public final class MeshRouter implements Router, NodeIdentity {
                 d.dialStagger(), d.switchRatio(), d.switchSamples(), config.rateBudget(), d.dedupWindow(),
                 d.dedupCapacity(), d.clockJumpThreshold(), Set.of(config.trustedKeys()),
                 new InboundLimits(config.maxMessageIdChars(), config.maxTopicChars(), config.maxHeaders(),
-                        config.maxHeaderBytes(), config.maxNeighbours()));
+                        config.maxHeaderBytes(), config.maxNeighbours()),
+                config.maxHandshakes(), config.maxHandshakesPerAddress());
     }
 
     private void startCore(BundleContext context, Config config) {
@@ -237,8 +245,10 @@ public final class MeshRouter implements Router, NodeIdentity {
         }
         RouterSettings settings = settingsOf(config);
         identity = Ed25519Identity.loadOrCreate(Path.of(dataDir, "identity"), id);
+        // ids learned with a trusted key stay bound to it, next to the node's own identity
+        IdentityBindings bindings = IdentityBindings.load(Path.of(dataDir, "identity", "bindings"));
         MeshCore c = new MeshCore(identity, settings, System::nanoTime, InstantSource.system(), scheduler, callbacks,
-                () -> ThreadLocalRandom.current().nextDouble());
+                () -> ThreadLocalRandom.current().nextDouble(), bindings);
         c.start();
         List<Object[]> replay;
         List<PeerConfig> peers;
