@@ -16,6 +16,8 @@ import dev.meshwork.api.router.LinkState;
 import dev.meshwork.api.router.PeerConfig;
 import dev.meshwork.api.router.PeerInfo;
 import dev.meshwork.api.router.SendOptions;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -90,9 +92,14 @@ public class DropInExtensionTest {
     @Test
     public void aDroppedInExtensionCarriesMessagesOverTcpLiveAndItsRemovalLeavesTheNodeHealthy() throws Exception {
         assertFalse("no tcp transport before the drop-in", tcpTransportRegistered());
-        int frameworkTcpPort = PeerProcess.freePort();
+        // The framework node's tcp port is known in advance by construction: the peer is told it
+        // before the node can bind it (no tcp transport until the drop-in). This socket holds it
+        // until the moment of the drop-in.
+        ServerSocket frameworkTcpHeld = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        int frameworkTcpPort = frameworkTcpHeld.getLocalPort();
         URI frameworkTcp = URI.create("tcp://127.0.0.1:" + frameworkTcpPort);
-        try (FrameworkNode node = new FrameworkNode(context);
+        try (frameworkTcpHeld;
+                FrameworkNode node = new FrameworkNode(context);
                 PeerProcess wsPeer = new PeerProcess("ws-peer");
                 PeerProcess tcpPeer = new PeerProcess("tcp-peer")) {
             URI frameworkWs = node.listenOnFreePort(frameworkTcp.toString());
@@ -108,8 +115,8 @@ public class DropInExtensionTest {
             // a peer that carries the extension too, and knows the framework node only by tcp
             Files.createDirectories(tcpPeer.bundlesDir());
             Files.copy(extensionJar(), tcpPeer.bundlesDir().resolve("example-extension.jar"));
-            URI tcpPeerUrl = URI.create("tcp://127.0.0.1:" + PeerProcess.freePort());
-            tcpPeer.start(List.of(tcpPeerUrl.toString()), frameworkId, frameworkTcp, frameworkKey);
+            tcpPeer.start(List.of("tcp://127.0.0.1:0"), frameworkId, frameworkTcp, frameworkKey);
+            URI tcpPeerUrl = tcpPeer.listenUrl("tcp", WAIT);
             NodeId tcpPeerId = NodeId.of(tcpPeer.id);
             PeerConfig tcpOnly = new PeerConfig(tcpPeerId, tcpPeer.id, List.of(tcpPeerUrl), Optional.of(tcpPeer.publicKey()));
             // Router.addPeer's Javadoc promises IllegalArgumentException for a scheme no transport
@@ -119,6 +126,7 @@ public class DropInExtensionTest {
 
             // the drop-in, into the running node
             Path dropped = Path.of(context.getProperty("felix.fileinstall.dir")).resolve("example-extension.jar");
+            frameworkTcpHeld.close();
             Files.copy(extensionJar(), dropped, StandardCopyOption.REPLACE_EXISTING);
             Waits.until("the extension's tcp Transport to register", WAIT, this::tcpTransportRegistered);
             Waits.until("the node to listen on " + frameworkTcp, WAIT,

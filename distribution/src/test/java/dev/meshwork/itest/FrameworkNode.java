@@ -6,6 +6,8 @@ import dev.meshwork.api.router.NodeIdentity;
 import dev.meshwork.api.router.PeerInfo;
 import dev.meshwork.api.router.Router;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,13 +71,19 @@ final class FrameworkNode implements AutoCloseable {
         ConfigurationAdmin admin = service(configAdmins, "ConfigurationAdmin");
         Configuration config = admin.getConfiguration("dev.meshwork.node", "?");
         if (again || config.getProperties() == null || config.getProperties().get("listen") == null) {
-            int port = PeerProcess.freePort();
-            Dictionary<String, Object> props = new Hashtable<>();
-            List<String> listen = new ArrayList<>();
-            listen.add("ws://127.0.0.1:" + port + "/mesh");
-            listen.addAll(List.of(extra));
-            props.put("listen", listen.toArray(String[]::new));
-            config.update(props);
+            // Not port 0: peers are configured with this URL and the router must come back on the
+            // same port when its transport restarts (DynamicsUnderLoadTest), so the port is fixed
+            // in the configuration by construction. It stays held by this socket until the moment
+            // the configuration goes to the router, which binds it a few milliseconds later.
+            try (ServerSocket held = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                Dictionary<String, Object> props = new Hashtable<>();
+                List<String> listen = new ArrayList<>();
+                listen.add("ws://127.0.0.1:" + held.getLocalPort() + "/mesh");
+                listen.addAll(List.of(extra));
+                props.put("listen", listen.toArray(String[]::new));
+                held.close();
+                config.update(props);
+            }
         }
         String url = ((String[]) config.getProperties().get("listen"))[0];
         int port = URI.create(url).getPort();

@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,10 +33,13 @@ final class PeerProcess implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    private static final Pattern CONSOLE = Pattern.compile("node console at http://[^:/]+:([0-9]+)/");
+
     final String id;
     final Path dir;
-    final int wsPort;
-    final int consolePort;
+    /** Bound by the node on port 0 and read back once it started (its status names its listeners). */
+    private volatile URI wsUrl;
+    private volatile int consolePort;
     private final List<String> stdout = new CopyOnWriteArrayList<>();
     private final List<String> stderr = new CopyOnWriteArrayList<>();
     private Process process;
@@ -46,18 +48,47 @@ final class PeerProcess implements AutoCloseable {
     PeerProcess(String id) throws IOException {
         this.id = id;
         this.dir = Files.createTempDirectory("meshwork-peer-" + id);
-        this.wsPort = freePort();
-        this.consolePort = freePort();
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
+    /** Where the node listens for WebSocket: known once it started. */
     URI wsUrl() {
-        return URI.create("ws://127.0.0.1:" + wsPort + "/mesh");
+        if (wsUrl == null) {
+            throw new IllegalStateException(id + " has not started: its port is not known");
+        }
+        return wsUrl;
+    }
+
+    /**
+     * The URL the node listens on for {@code scheme}, once it does (a transport that registers
+     * after start-up, e.g. a drop-in's, is listened on when it arrives).
+     */
+    URI listenUrl(String scheme, Duration timeout) {
+        Pattern url = Pattern.compile("\"(" + Pattern.quote(scheme) + "://[^\"]*:([0-9]+)[^\"]*)\"");
+        URI[] found = new URI[1];
+        Waits.until(id + " to listen on " + scheme, timeout, () -> {
+            Matcher m = url.matcher(listenField());
+            while (m.find()) {
+                if (Integer.parseInt(m.group(2)) > 0) {
+                    found[0] = URI.create(m.group(1));
+                    return true;
+                }
+            }
+            return false;
+        }, this::listenField);
+        return found[0];
+    }
+
+    private String listenField() {
+        try {
+            String status = status();
+            int at = status.indexOf("\"listen\":[");
+            return at < 0 ? "" : status.substring(at, status.indexOf(']', at) + 1);
+        } catch (IOException e) {
+            return "console unreachable: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     Path bundlesDir() {
@@ -67,7 +98,8 @@ final class PeerProcess implements AutoCloseable {
     /**
      * Writes the configuration and starts the node, returning once it reports listening.
      *
-     * @param extraListen further listen URLs (another transport's scheme)
+     * @param extraListen further listen URLs (another transport's scheme); port 0 binds a free port,
+     *                    see {@link #listenUrl}
      * @param peerId      the framework node's id, configured as this node's peer
      * @param peerUrl     where this node dials the framework node
      * @param peerKey     the framework node's public key
@@ -76,11 +108,11 @@ final class PeerProcess implements AutoCloseable {
         Files.createDirectories(bundlesDir());
         StringBuilder yaml = new StringBuilder();
         yaml.append("node:\n  id: ").append(id).append("\n  listen:\n");
-        yaml.append("    - \"").append(wsUrl()).append("\"\n");
+        yaml.append("    - \"ws://127.0.0.1:0/mesh\"\n");
         for (String url : extraListen) {
             yaml.append("    - \"").append(url).append("\"\n");
         }
-        yaml.append("console:\n  port: ").append(consolePort).append('\n');
+        yaml.append("console:\n  port: 0\n");
         yaml.append("peers:\n  framework:\n    node: ").append(peerId).append("\n    urls:\n")
                 .append("      - \"").append(peerUrl).append("\"\n")
                 .append("    publicKey: ").append(peerKey).append('\n');
@@ -103,7 +135,13 @@ final class PeerProcess implements AutoCloseable {
         if (!process.isAlive()) {
             throw new AssertionError(id + " exited with " + process.exitValue() + ": " + output());
         }
+        Waits.until(id + " to log its console's port", Duration.ofSeconds(30),
+                () -> stderr.stream().anyMatch(l -> CONSOLE.matcher(l).find()), this::output);
+        Matcher console = CONSOLE.matcher(stderr.stream().filter(l -> CONSOLE.matcher(l).find()).findFirst().orElseThrow());
+        console.find();
+        consolePort = Integer.parseInt(console.group(1));
         publicKey = field(status(), "publicKey");
+        wsUrl = listenUrl("ws", Duration.ofSeconds(30));
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.meshwork.launcher;
 
+import dev.meshwork.testkit.ReservedPort;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,10 +23,19 @@ final class MeshNode implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    private static final Pattern CONSOLE = Pattern.compile("node console at http://[^:/]+:([0-9]+)/");
+
     final String id;
     final Path dir;
+    /**
+     * The listen ports. Known before the node starts, by construction: peers name them in their
+     * configuration before either side starts. Each is held open by this JVM ({@link #reserved})
+     * until the moment the node's first start hands it over.
+     */
     final int[] meshPorts;
-    final int consolePort;
+    private final List<ReservedPort> reserved = new ArrayList<>();
+    /** The console binds port 0; the port it got is read from its log line at each start. */
+    private volatile int consolePort;
     private NodeProcess process;
     private String publicKey;
     /** Ports peers dial (proxies in front of {@link #meshPorts}, if any); the listen ports otherwise. */
@@ -41,16 +50,11 @@ final class MeshNode implements AutoCloseable {
         this.dir = Files.createDirectories(root.resolve(id));
         this.meshPorts = new int[channels];
         for (int i = 0; i < channels; i++) {
-            meshPorts[i] = freePort();
+            ReservedPort port = new ReservedPort();
+            reserved.add(port);
+            meshPorts[i] = port.port();
         }
-        this.consolePort = freePort();
         this.advertisedPorts = meshPorts;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /** The URLs peers dial to reach this node. */
@@ -97,7 +101,7 @@ final class MeshNode implements AutoCloseable {
                 yaml.append("    - ").append(node.publicKey()).append('\n');
             }
         }
-        yaml.append("console:\n  port: ").append(consolePort).append('\n');
+        yaml.append("console:\n  port: 0\n");
         if (!peers.isEmpty()) {
             yaml.append("peers:\n");
             for (MeshNode peer : peers) {
@@ -119,8 +123,12 @@ final class MeshNode implements AutoCloseable {
     void start(Path java, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--config", config().toString()));
         args.addAll(List.of(extraArgs));
+        reserved.forEach(ReservedPort::release);
         process = NodeProcess.start(java, dir, args.toArray(String[]::new));
         process.awaitStdout(l -> l.contains("Meshwork node " + id + " listening"), Duration.ofSeconds(30));
+        Matcher console = CONSOLE.matcher(process.awaitStderr(l -> CONSOLE.matcher(l).find(), Duration.ofSeconds(30)));
+        console.find();
+        consolePort = Integer.parseInt(console.group(1));
         if (publicKey == null) {
             publicKey = field(status(), "publicKey");
         }
@@ -182,6 +190,9 @@ final class MeshNode implements AutoCloseable {
     }
 
     URI console() {
+        if (consolePort == 0) {
+            throw new IllegalStateException(id + " has not started: its console port is not known");
+        }
         return URI.create("http://127.0.0.1:" + consolePort + "/");
     }
 
@@ -208,5 +219,6 @@ final class MeshNode implements AutoCloseable {
     @Override
     public void close() {
         kill();
+        reserved.forEach(ReservedPort::release);
     }
 }

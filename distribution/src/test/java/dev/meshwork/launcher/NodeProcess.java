@@ -19,15 +19,21 @@ import java.util.function.Predicate;
  */
 final class NodeProcess implements AutoCloseable {
 
+    /** How long the output may trail the exit: the last buffered lines only. */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
+
     private final Process process;
     private final List<String> stdout = new CopyOnWriteArrayList<>();
     private final List<String> stderr = new CopyOnWriteArrayList<>();
+    /** The readers of stdout and stderr: each ends when its stream does (the process closed it). */
+    private final Thread stdoutReader;
+    private final Thread stderrReader;
     final long startedNanos = System.nanoTime();
 
     private NodeProcess(Process process) {
         this.process = process;
-        pump(process.getInputStream(), stdout, "stdout");
-        pump(process.getErrorStream(), stderr, "stderr");
+        this.stdoutReader = pump(process.getInputStream(), stdout, "stdout");
+        this.stderrReader = pump(process.getErrorStream(), stderr, "stderr");
     }
 
     static Path launcherJar() {
@@ -57,7 +63,7 @@ final class NodeProcess implements AutoCloseable {
         return new NodeProcess(builder.start());
     }
 
-    private static void pump(java.io.InputStream in, List<String> into, String name) {
+    private static Thread pump(java.io.InputStream in, List<String> into, String name) {
         Thread thread = new Thread(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String line;
@@ -70,6 +76,7 @@ final class NodeProcess implements AutoCloseable {
         }, "node-" + name);
         thread.setDaemon(true);
         thread.start();
+        return thread;
     }
 
     /** Waits for a stdout line matching {@code condition}; fails with the output so far. */
@@ -90,17 +97,43 @@ final class NodeProcess implements AutoCloseable {
                     return line;
                 }
             }
-            if (!process.isAlive() && stdoutDrained()) {
-                break;
+            if (!process.isAlive()) {
+                // the process is gone: every line it wrote is read once both streams ended; look once more
+                awaitOutputEnd(DRAIN_TIMEOUT);
+                for (String line : lines) {
+                    if (condition.test(line)) {
+                        return line;
+                    }
+                }
+                throw new AssertionError("the node exited (" + process.exitValue() + ") without matching output; stdout="
+                        + stdout + " stderr=" + stderr);
             }
-            Thread.sleep(10);
+            Thread.sleep(10); // poll of this condition wait
         }
         throw new AssertionError("no matching output within " + timeout + "; stdout=" + stdout + " stderr=" + stderr);
     }
 
-    private boolean stdoutDrained() throws InterruptedException {
-        Thread.sleep(50);
-        return true;
+    /**
+     * Whether both output streams reached their end (the readers saw EOF) within {@code timeout}:
+     * only then are {@link #stdout()} and {@link #stderr()} complete.
+     */
+    boolean outputDrained(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread reader : List.of(stdoutReader, stderrReader)) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left > 0) {
+                reader.join(left);
+            }
+        }
+        return !stdoutReader.isAlive() && !stderrReader.isAlive();
+    }
+
+    private void awaitOutputEnd(Duration timeout) throws InterruptedException {
+        if (!outputDrained(timeout)) {
+            // a descendant that inherited the node's stdout/stderr keeps it open past the node's exit
+            throw new AssertionError("the node exited but its output did not end within " + timeout + " (descendants "
+                    + descendants() + "); stdout=" + stdout + " stderr=" + stderr);
+        }
     }
 
     /** Writes one line to the process's stdin (e.g. a shell command). */
@@ -129,11 +162,13 @@ final class NodeProcess implements AutoCloseable {
         return awaitExit(timeout);
     }
 
+    /** Waits for the exit code and for the end of the node's output, so {@link #stderr()} holds its last line. */
     int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("the node did not exit within " + timeout + "; stderr=" + stderr);
         }
+        awaitOutputEnd(DRAIN_TIMEOUT);
         return process.exitValue();
     }
 

@@ -13,7 +13,6 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +50,7 @@ import org.osgi.framework.ServiceReference;
 public class KarafFeatureInstallTest {
 
     private static final String MVN_CFG = "etc/org.ops4j.pax.url.mvn.cfg";
+    private static final String LISTEN = "ws://127.0.0.1:0/karaf-itest";
     private static final List<String> SERVICES = List.of("dev.meshwork.api.router.Router",
             "dev.meshwork.api.router.NodeIdentity", "dev.meshwork.api.outbox.Outbox", "dev.meshwork.api.health.HealthView");
 
@@ -74,7 +74,6 @@ public class KarafFeatureInstallTest {
         Path repository = meshworkRepository(work.resolve("repository"));
         String karaf = Path.of(System.getProperty("meshwork.karaf.distribution")).toUri().toString();
         String localRepository = System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository");
-        int listenPort = freePort();
         return new Option[] {
             karafDistributionConfiguration().frameworkUrl(karaf).karafVersion("4.4.10").name("Apache Karaf")
                     .unpackDirectory(new File(System.getProperty("meshwork.karaf.unpack", "target/karaf"))).useDeployFolder(false),
@@ -95,8 +94,10 @@ public class KarafFeatureInstallTest {
             // the test method runs inside Karaf's JVM: it learns the built features.xml from here
             editConfigurationFilePut("etc/system.properties", "meshwork.features.xml", Path.of(System.getProperty(
                     "meshwork.features.xml", "target/feature/features.xml")).toAbsolutePath().toString()),
-            editConfigurationFilePut("etc/dev.meshwork.node.cfg", "listen", "ws://127.0.0.1:" + listenPort + "/mesh"),
-            editConfigurationFilePut("etc/system.properties", "meshwork.itest.listen", "ws://127.0.0.1:" + listenPort + "/mesh"),
+            // port 0: the router binds a free port; the path is this test's own, so a listener on it
+            // can only come from this file
+            editConfigurationFilePut("etc/dev.meshwork.node.cfg", "listen", LISTEN),
+            editConfigurationFilePut("etc/system.properties", "meshwork.itest.listen", LISTEN),
             editConfigurationFilePut("etc/dev.meshwork.console.cfg", "port", "0"),
         };
     }
@@ -120,11 +121,6 @@ public class KarafFeatureInstallTest {
         return root;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 
     @Test
     public void theMeshworkFeatureInstallsIntoKarafAndTheNodeComesUp() throws Exception {
@@ -154,21 +150,29 @@ public class KarafFeatureInstallTest {
             long deadline = System.nanoTime() + 30_000_000_000L;
             ServiceReference<?> reference;
             while ((reference = context.getServiceReference(service)) == null && System.nanoTime() < deadline) {
-                Thread.sleep(20);
+                Thread.sleep(20); // poll of this condition wait
             }
             assertNotNull(service + " registered within 30 s", reference);
         }
 
         // the router took its configuration from Karaf's etc/dev.meshwork.node.cfg (ConfigAdmin):
-        // it listens where that file says (reflection: the probe does not wire to the api early)
+        // it listens where that file says, on the port it bound for port 0 (reflection: the probe
+        // does not wire to the api early)
         Object router = context.getService(context.getServiceReference("dev.meshwork.api.router.Router"));
-        URI expected = URI.create(System.getProperty("meshwork.itest.listen"));
+        URI configured = URI.create(System.getProperty("meshwork.itest.listen"));
         long deadline = System.nanoTime() + 30_000_000_000L;
         List<?> listening;
-        while (!(listening = (List<?>) router.getClass().getMethod("listenUris").invoke(router)).contains(expected)
+        while (!boundAsConfigured(listening = (List<?>) router.getClass().getMethod("listenUris").invoke(router), configured)
                 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+            Thread.sleep(20); // poll of this condition wait
         }
-        assertTrue("the router listens on " + expected + ": " + listening, listening.contains(expected));
+        assertTrue("the router listens as " + configured + " says, on a bound port: " + listening,
+                boundAsConfigured(listening, configured));
+    }
+
+    /** A listener with the configured scheme, host and path, on the real port port 0 bound. */
+    private static boolean boundAsConfigured(List<?> listening, URI configured) {
+        return listening.stream().map(u -> (URI) u).anyMatch(u -> u.getScheme().equals(configured.getScheme())
+                && u.getHost().equals(configured.getHost()) && u.getPath().equals(configured.getPath()) && u.getPort() > 0);
     }
 }

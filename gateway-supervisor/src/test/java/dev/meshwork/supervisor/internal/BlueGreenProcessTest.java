@@ -16,12 +16,12 @@ import dev.meshwork.supervisor.internal.probe.TcpProbe;
 import dev.meshwork.supervisor.internal.process.ProcessSpawner;
 import dev.meshwork.supervisor.internal.process.ProcessTable;
 import dev.meshwork.testkit.Await;
+import dev.meshwork.testkit.ReservedPort;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +31,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -68,15 +69,20 @@ class BlueGreenProcessTest {
     private Traffic traffic;
     private Path childEvents;
     private Path failMarker;
+    // The gateway is told its port (${port}) and the supervisor probes that port: both colours'
+    // ports are known before a process binds them, by construction. Each is held open by this JVM
+    // until the moment its process is spawned (see ReservedPort).
+    private ReservedPort blueHold;
+    private ReservedPort greenHold;
     private int blue;
     private int green;
 
     @BeforeEach
     void setUp() throws Exception {
-        blue = freePort();
-        do {
-            green = freePort();
-        } while (green == blue);
+        blueHold = new ReservedPort();
+        greenHold = new ReservedPort();
+        blue = blueHold.port();
+        green = greenHold.port();
         childEvents = dir.resolve("child-events");
         failMarker = dir.resolve("fail-next");
         executor = new ScheduledThreadPoolExecutor(1);
@@ -92,12 +98,20 @@ class BlueGreenProcessTest {
             supervisor.stop().get(20, TimeUnit.SECONDS);
         }
         executor.shutdownNow();
+        blueHold.close();
+        greenHold.close();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    /** Starts blue on its port, handed over at the last moment. */
+    private LifecycleStatus startBlue(GatewaySupervisor s) throws Exception {
+        blueHold.release();
+        return s.start().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Starts the switch to green, its port handed over at the last moment. */
+    private CompletableFuture<LifecycleStatus> switchToGreen(GatewaySupervisor s) {
+        greenHold.release();
+        return s.restart();
     }
 
     private GatewaySupervisor supervisor(Duration readiness) {
@@ -189,13 +203,13 @@ class BlueGreenProcessTest {
     @Test
     void greenIsReadyBeforeBlueGetsSigtermAndTheActivePortServesThroughout() throws Exception {
         GatewaySupervisor s = supervisor(Duration.ofSeconds(20));
-        long bluePid = s.start().get(30, TimeUnit.SECONDS).pid().getAsLong();
+        long bluePid = startBlue(s).pid().getAsLong();
         watchPid = bluePid;
         assertEquals(blue, blueGreen().activePort());
         traffic = new Traffic().begin();
         Await.until("traffic reaches blue", WAIT, () -> traffic.served(blue) >= 20);
 
-        LifecycleStatus after = s.restart().get(30, TimeUnit.SECONDS);
+        LifecycleStatus after = switchToGreen(s).get(30, TimeUnit.SECONDS);
         assertEquals(RUNNING, after.state());
         long greenPid = after.pid().getAsLong();
         assertTrue(greenPid != bluePid);
@@ -229,12 +243,12 @@ class BlueGreenProcessTest {
     @Test
     void aGreenThatFailsReadinessIsStoppedAndBlueKeepsServing() throws Exception {
         GatewaySupervisor s = supervisor(Duration.ofSeconds(4));
-        long bluePid = s.start().get(30, TimeUnit.SECONDS).pid().getAsLong();
+        long bluePid = startBlue(s).pid().getAsLong();
         traffic = new Traffic().begin();
         Await.until("traffic reaches blue", WAIT, () -> traffic.served(blue) >= 20);
 
         Files.writeString(failMarker, "the next process must fail");
-        var restart = s.restart();
+        var restart = switchToGreen(s);
         long greenPid = Await.value("green spawned beside blue", WAIT,
                 () -> s.status().blueGreen().orElseThrow().candidatePid().isPresent()
                         ? s.status().blueGreen().orElseThrow().candidatePid().getAsLong() : null);

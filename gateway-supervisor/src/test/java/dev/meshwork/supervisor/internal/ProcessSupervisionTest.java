@@ -19,9 +19,9 @@ import dev.meshwork.supervisor.internal.probe.TcpProbe;
 import dev.meshwork.supervisor.internal.process.ProcessSpawner;
 import dev.meshwork.supervisor.internal.process.ProcessTable;
 import dev.meshwork.testkit.Await;
+import dev.meshwork.testkit.ReservedPort;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -266,12 +266,6 @@ class ProcessSupervisionTest {
 
     // ------------------------------------------------------------------ ports
 
-    private int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private List<String> javaHolder(int port) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
@@ -280,11 +274,12 @@ class ProcessSupervisionTest {
 
     @Test
     void aPortHeldByAForeignProcessFailsTheStartNamingItsPidAndCommand() throws Exception {
-        int port = freePort();
-        Process holder = new ProcessBuilder(javaHolder(port)).redirectErrorStream(true).start();
+        // the foreign process binds port 0 and names the port it got
+        Process holder = new ProcessBuilder(javaHolder(0)).redirectErrorStream(true).start();
         foreign.add(holder);
         String first = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        assertTrue(first != null && first.startsWith("LISTENING"), String.valueOf(first));
+        assertTrue(first != null && first.startsWith("LISTENING on "), String.valueOf(first));
+        int port = Integer.parseInt(first.substring("LISTENING on ".length()).trim());
 
         SupervisorConfig c = scriptGateway("clash", "serve").withProcess(Map.of(), port, dir.resolve("gateways"));
         GatewaySupervisor s = supervisor(c);
@@ -301,13 +296,17 @@ class ProcessSupervisionTest {
 
     @Test
     void ourOwnGatewayStillHoldingThePortIsAdoptedAfterASupervisorRestart() throws Exception {
-        int port = freePort();
+        // the gateway is told its port and probed there: known before it binds, by construction;
+        // held open by this JVM until the supervisor spawns the gateway
+        ReservedPort reserved = new ReservedPort();
+        int port = reserved.port();
         Path pidDir = dir.resolve("gateways");
         SupervisorConfig c = SupervisorConfig.defaults("held", javaHolder(port))
                 .withReadiness(new ProbeSpec("tcp", Map.of(), Duration.ofSeconds(10)))
                 .withTiming(Duration.ofMillis(500), Duration.ZERO, Optional.empty(), Duration.ofMillis(300))
                 .withProcess(Map.of(), port, pidDir);
         GatewaySupervisor first = supervisor(c);
+        reserved.release();
         long pid = first.start().get(15, TimeUnit.SECONDS).pid().getAsLong();
         assertTrue(Files.readString(pidDir.resolve("held.pid")).startsWith(pid + " "));
         // the node "dies": its supervisor thread is gone, the gateway keeps running

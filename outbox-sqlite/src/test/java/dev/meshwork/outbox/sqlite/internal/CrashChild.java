@@ -60,6 +60,8 @@ public final class CrashChild {
                     System.out.println("IDLE " + s.count(OutboxState.DONE) + " " + s.count(OutboxState.DEAD));
                 }
             }
+            // Not synchronisation: this child only reports its state until the test kills it; the
+            // test waits on the IDLE line (a condition), this pause just paces the report.
             Thread.sleep(100);
         }
     }
