@@ -149,7 +149,7 @@ public final class Main {
                 out.flush();
             });
             if (sources.builder().isPresent()) {
-                watcher = new ConfigWatcher(sources, catalog, feeder, 1_000);
+                watcher = new ConfigWatcher(sources, catalog, feeder::apply).start(1_000);
             }
             framework.awaitStop();
         } catch (LaunchException e) {
