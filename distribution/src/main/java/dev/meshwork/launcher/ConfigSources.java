@@ -116,16 +116,18 @@ final class ConfigSources {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         Parameters parameters = new Parameters();
+        // Refresh delay 0: ConfigWatcher's poll period is the only delay (the detector's own default
+        // of 5 s would make most polls look at a stale modification time).
         if (name.endsWith(".yaml") || name.endsWith(".yml")) {
             ReloadingFileBasedConfigurationBuilder<FileBasedConfiguration> b =
                     new ReloadingFileBasedConfigurationBuilder<>(YAMLConfiguration.class);
-            b.configure(parameters.hierarchical().setFile(path.toFile()));
+            b.configure(parameters.hierarchical().setFile(path.toFile()).setReloadingRefreshDelay(0L));
             return b;
         }
         if (name.endsWith(".properties") || name.endsWith(".cfg")) {
             ReloadingFileBasedConfigurationBuilder<FileBasedConfiguration> b =
                     new ReloadingFileBasedConfigurationBuilder<>(PropertiesConfiguration.class);
-            PropertiesBuilderParameters p = parameters.properties().setFile(path.toFile())
+            PropertiesBuilderParameters p = parameters.properties().setFile(path.toFile()).setReloadingRefreshDelay(0L)
                     .setListDelimiterHandler(new DefaultListDelimiterHandler(','));
             b.configure(p);
             return b;

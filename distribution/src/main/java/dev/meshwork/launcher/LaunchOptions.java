@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * The command line of {@code java -jar meshwork.jar}.
  *
- * @param command    {@code run} (default) or {@code demo}
+ * @param command    {@code run} (default), {@code demo}, {@code identity}, {@code config-reference} or {@code export-runtime}
  * @param config     the configuration file, if given
  * @param dataDir    overrides {@code data.dir}
  * @param bundlesDir the drop-in directory watched by FileInstall
@@ -26,8 +26,12 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
             "Usage: java -jar meshwork.jar [run|demo] [options]",
             "       java -jar meshwork.jar export-runtime DIR",
             "       java -jar meshwork.jar config-reference",
+            "       java -jar meshwork.jar identity [--data DIR] [--config FILE]",
             "",
             "Starts a Meshwork node: Apache Felix with SCR, ConfigAdmin, FileInstall and every Meshwork bundle.",
+            "",
+            "identity creates the node's key pair in the data directory if it has none (without starting the",
+            "node) and prints the node id and the public key in the form peers.NAME.publicKey takes.",
             "",
             "Options:",
             "  --config FILE      configuration file (.yaml, .yml or .properties); without it the node",
@@ -77,7 +81,7 @@ record LaunchOptions(String command, Optional<Path> config, Optional<Path> dataD
                                 "--log-level must be one of trace, debug, info, warn, error: '" + level + "'");
                     }
                 }
-                case "run", "demo", "config-reference" -> {
+                case "run", "demo", "config-reference", "identity" -> {
                     if (i != 0) {
                         throw new LaunchException(LaunchException.USAGE, "the command '" + arg + "' must come first");
                     }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.osgi.framework.Bundle;
@@ -25,6 +26,7 @@ import sun.misc.Signal;
  */
 public final class Main {
 
+    private static final String NODE_PID = "dev.meshwork.node";
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(15);
     private static final long STOP_TIMEOUT_MILLIS = 15_000;
 
@@ -74,6 +76,9 @@ public final class Main {
             return runDemo(options, out, err);
         }
         try {
+            if (options.command().equals("identity")) {
+                return printIdentity(options, out);
+            }
             return runNode(options, out);
         } catch (LaunchException e) {
             err.println("meshwork: " + e.getMessage());
@@ -91,20 +96,43 @@ public final class Main {
         System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "true");
     }
 
-    private static int runNode(LaunchOptions options, PrintStream out) throws LaunchException {
+    /** The configuration of a node as the command line, file, environment and system properties give it. */
+    private record Setup(List<EmbeddedBundles.Entry> bundles, MetatypeCatalog catalog, ConfigSources sources,
+            NodeConfiguration.Resolved config, Path dataDir) {
+    }
+
+    private static Setup setup(LaunchOptions options) throws LaunchException {
         List<EmbeddedBundles.Entry> bundles = options.runtime().isPresent()
                 ? EmbeddedBundles.list(options.runtime().get()) : EmbeddedBundles.list();
         MetatypeCatalog catalog = MetatypeCatalog.read(bundles);
         ConfigSources sources = new ConfigSources(options.config(), System.getenv(), System.getProperties());
         NodeConfiguration.Resolved config = NodeConfiguration.resolve(sources.read(), catalog);
-
         Path dataDir = options.dataDir().or(config::dataDir).orElse(Path.of("data")).toAbsolutePath().normalize();
         prepareDirectory(dataDir, "data directory");
+        return new Setup(bundles, catalog, sources, config, dataDir);
+    }
+
+    private static int runNode(LaunchOptions options, PrintStream out) throws LaunchException {
+        Setup setup = setup(options);
         // Before anything else touches the directory: a second node on it is refused here, having
         // changed nothing (Felix would clean felix-cache/ at its first init).
-        try (DataDirectoryLock owner = DataDirectoryLock.acquire(dataDir)) {
+        try (DataDirectoryLock owner = DataDirectoryLock.acquire(setup.dataDir())) {
             prepareDirectory(options.bundlesDir().toAbsolutePath(), "bundles directory");
-            return runFramework(options, out, bundles, catalog, sources, config, dataDir);
+            return runFramework(options, out, setup.bundles(), setup.catalog(), setup.sources(), setup.config(), setup.dataDir());
+        }
+    }
+
+    /** {@code identity}: the node's keys without starting it; refused while a node owns the directory. */
+    private static int printIdentity(LaunchOptions options, PrintStream out) throws LaunchException {
+        Setup setup = setup(options);
+        Optional<String> configuredId = Optional.ofNullable(setup.config().pids().get(PidKey.singleton(NODE_PID)))
+                .map(node -> node.get("id")).map(id -> String.valueOf(id).trim()).filter(id -> !id.isEmpty());
+        try (DataDirectoryLock owner = DataDirectoryLock.acquire(setup.dataDir())) {
+            NodeKeys keys = NodeKeys.loadOrCreate(setup.dataDir().resolve("identity"), configuredId);
+            out.println("node: " + keys.nodeId());
+            out.println("publicKey: " + keys.publicKey());
+            out.flush();
+            return 0;
         }
     }
 
@@ -149,7 +177,7 @@ public final class Main {
                 out.flush();
             });
             if (sources.builder().isPresent()) {
-                watcher = new ConfigWatcher(sources, catalog, feeder, 1_000);
+                watcher = new ConfigWatcher(sources, catalog, feeder::apply).start(1_000);
             }
             framework.awaitStop();
         } catch (LaunchException e) {

@@ -62,6 +62,7 @@ final class NodeConfiguration {
      */
     static Resolved resolve(Map<String, Setting> flat, MetatypeCatalog catalog) throws LaunchException {
         Map<PidKey, Map<String, Object>> pids = new LinkedHashMap<>();
+        Map<PidKey, ValueChecks.Origins> origins = new LinkedHashMap<>();
         Optional<Path> dataDir = Optional.empty();
         for (Map.Entry<String, Setting> entry : flat.entrySet()) {
             String key = entry.getKey();
@@ -78,8 +79,11 @@ final class NodeConfiguration {
                         + "' is for " + target.pid.pid() + ", but no bundle in this distribution accepts that configuration");
             }
             Map<String, Object> properties = pids.computeIfAbsent(target.pid, k -> new LinkedHashMap<>());
+            ValueChecks.Origins where = origins.computeIfAbsent(target.pid, k -> new ValueChecks.Origins(
+                    key.substring(0, key.length() - target.attribute.length()), origin));
             if (schema == null) {
                 properties.put(target.attribute, values.size() == 1 ? values.get(0) : values.toArray(String[]::new));
+                where.put(target.attribute, origin);
                 continue;
             }
             MetatypeCatalog.Attribute attribute = schema.attribute(target.attribute).orElseThrow(() ->
@@ -90,7 +94,9 @@ final class NodeConfiguration {
             } catch (LaunchException e) {
                 throw new LaunchException(e.exitCode(), origin + ": " + e.getMessage());
             }
+            where.put(attribute.id(), origin);
         }
+        ValueChecks.check(pids, origins, catalog);
         return new Resolved(dataDir, pids);
     }
 

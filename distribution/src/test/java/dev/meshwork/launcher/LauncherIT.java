@@ -54,6 +54,21 @@ class LauncherIT {
 
     @ParameterizedTest
     @MethodSource("javas")
+    void aBadValueIsAOneLineErrorNamingTheKeyAndExit78BeforeAnythingStarts(Path java) throws Exception {
+        Path config = work.resolve("node.yaml");
+        Files.writeString(config, "peers:\n  beta:\n    node: beta\n    urls: [\"ws://127.0.0.1:7401/mesh\"]\n"
+                + "    publicKey: not-a-key\n");
+        try (NodeProcess node = NodeProcess.start(java, work, "--config", config.toString())) {
+            assertEquals(78, node.awaitExit(Duration.ofSeconds(30)));
+            List<String> errors = node.stderr();
+            assertEquals(1, errors.size(), "exactly one line: " + errors);
+            assertTrue(errors.get(0).startsWith("meshwork: " + config + ": configuration key 'peers.beta.publicKey'"), errors.get(0));
+            assertTrue(!Files.exists(work.resolve("data")), "refused before the data directory is touched");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
     void anUnreadableConfigurationFileIsAOneLineError(Path java) throws Exception {
         try (NodeProcess node = NodeProcess.start(java, work, "--config", work.resolve("missing.yaml").toString())) {
             assertEquals(78, node.awaitExit(Duration.ofSeconds(30)));
