@@ -16,7 +16,7 @@ public final class Bench {
     static final Map<String, String> BENCHMARKS = new LinkedHashMap<>();
 
     static {
-        BENCHMARKS.put("transport", "WebSocket transport: stream rate vs bare Netty, echo vs Node.js ws, idle cost per connection (ARGS: stream [ROUNDS] | echo [SECONDS [CONNECTIONS]] | idle [CONNECTIONS] for one part)");
+        BENCHMARKS.put("transport", "WebSocket transport: stream rate vs bare Netty, the encrypted stream vs bare Netty over TLS 1.3, the secure handshake, echo vs Node.js ws, idle cost per connection (ARGS: stream [ROUNDS] | secure [ROUNDS] | echo [SECONDS [CONNECTIONS]] | idle [CONNECTIONS] for one part)");
         BENCHMARKS.put("failover", "three nodes as processes: black-holed and closed channels, loss, duplicates, false failovers");
         BENCHMARKS.put("outbox", "SQLite outbox: durable enqueue vs raw JDBC, end to end between processes, recovery after kill -9");
         BENCHMARKS.put("health", "health CRDT: propagation p99, bytes per event vs Automerge, catch-up");

@@ -53,18 +53,24 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * {@code ./bench transport}: the WebSocket transport between two processes on loopback with
  * 256-byte payloads — a pipelined one-way stream against a bare Netty WebSocket pair, a 64-connection
- * echo against the Node.js {@code ws} library, and the idle cost of 5,000 pinging connections.
+ * echo against the Node.js {@code ws} library, and the idle cost of 5,000 pinging connections; with
+ * the secure channel on, the stream against bare Netty over TLS 1.3 and the handshake
+ * ({@link SecureStreamBench}). The RESULT line is printed only when every check passed (all frames
+ * received, in order where checked, a Node.js figure); otherwise the run exits 1 saying why.
  */
 public final class TransportBench {
 
     static final int PAYLOAD = 256;
+
+    /** Failed correctness checks of this run: a run with any prints no RESULT line and exits 1. */
+    static final List<String> PROBLEMS = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TransportBench() {
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("server")) {
-            server(args[1]);
+            server(args[1], Arrays.copyOfRange(args, 2, args.length));
             return;
         }
         if (args.length > 0 && args[0].equals("stream")) {
@@ -73,6 +79,10 @@ public final class TransportBench {
         }
         if (args.length > 0 && args[0].equals("echo")) {
             echoOnly(args.length > 1 ? Integer.parseInt(args[1]) : 5, args.length > 2 ? Integer.parseInt(args[2]) : 64);
+            return;
+        }
+        if (args.length > 0 && args[0].equals("secure")) {
+            SecureStreamBench.secureOnly(args.length > 1 ? Integer.parseInt(args[1]) : 1);
             return;
         }
         if (args.length > 0 && args[0].equals("idle")) {
@@ -86,6 +96,9 @@ public final class TransportBench {
         double mesh = stream[0];
         double netty = stream[1];
         rows.add(row("stream 1 link, msgs/s", mesh, netty, "bare Netty"));
+
+        SecureStreamBench.Run secure = SecureStreamBench.run(streamCount);
+        rows.addAll(secure.rows());
 
         EchoRun echo = echo(64, Duration.ofSeconds(5));
         double echoRate = echo.closed()[0];
@@ -109,8 +122,15 @@ public final class TransportBench {
         for (String[] r : rows) {
             System.out.printf("%-28s %14s %14s %8s  %s%n", (Object[]) r);
         }
-        System.out.printf("RESULT transport stream_msgs_per_s=%.0f vs_netty=%.2f echo_vs_ws=%.2f echo_p99_ms=%.3f idle_heap_kib_per_conn=%.1f idle_cpu_pct=%.2f%n",
-                mesh, mesh / netty, wsEcho > 0 ? echoRate / wsEcho : Double.NaN, p99, heapPerConn, cpu);
+        if (wsEcho <= 0) {
+            PROBLEMS.add("no Node.js ws echo figure (echo_vs_ws would be NaN)");
+        }
+        if (!PROBLEMS.isEmpty()) {
+            System.err.println("INVALID RUN, no RESULT line: " + String.join("; ", PROBLEMS));
+            System.exit(1);
+        }
+        System.out.printf("RESULT transport stream_msgs_per_s=%.0f vs_netty=%.2f echo_vs_ws=%.2f echo_p99_ms=%.3f idle_heap_kib_per_conn=%.1f idle_cpu_pct=%.2f %s%n",
+                mesh, mesh / netty, echoRate / wsEcho, p99, heapPerConn, cpu, secure.resultKeys());
         System.exit(0);
     }
 
@@ -145,9 +165,11 @@ public final class TransportBench {
     /** Connections the meshwork server process has open. */
     static final AtomicLong OPEN = new AtomicLong();
 
-    static void server(String kind) throws Exception {
+    static void server(String kind, String[] args) throws Exception {
         PrintWriter out = new PrintWriter(System.out, true);
-        if (kind.equals("meshwork")) {
+        if (kind.equals("noise") || kind.equals("netty-tls")) {
+            SecureStreamBench.serve(kind, args, out);
+        } else if (kind.equals("meshwork")) {
             WsTransportEngine engine = new WsTransportEngine(settings(), Optional::empty, System::nanoTime, InstantSource.system());
             AtomicLong count = new AtomicLong();
             TransportListener listener = engine.listen(URI.create("ws://127.0.0.1:0/mesh"), c -> {
@@ -223,15 +245,29 @@ public final class TransportBench {
         final BufferedReader reader;
         final PrintWriter writer;
         final int port;
+        /** The server's identity key (Base64 X.509), when it has one (the "noise" server). */
+        final String key;
 
         private Child(Process process) throws Exception {
             this.process = process;
             this.reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             this.writer = new PrintWriter(process.getOutputStream(), true);
-            this.port = Integer.parseInt(expect("PORT"));
+            String k = null;
+            String line;
+            while ((line = reader.readLine()) != null && !line.startsWith("PORT ")) {
+                if (line.startsWith("KEY ")) {
+                    k = line.substring(4).trim();
+                }
+            }
+            if (line == null) {
+                throw new IllegalStateException("server ended before PORT");
+            }
+            this.port = Integer.parseInt(line.substring(5).trim());
+            this.key = k;
         }
 
-        static Child start(String kind) throws Exception {
+        /** A server of {@code kind} with {@code args} (the secure kinds: see {@link SecureStreamBench#serve}). */
+        static Child start(String kind, String... args) throws Exception {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             String cp = System.getProperty("meshwork.bench.classpath", System.getProperty("java.class.path"));
             List<String> command = new ArrayList<>(List.of(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
@@ -242,6 +278,7 @@ public final class TransportBench {
                 command.addAll(List.of(extra.trim().split("\\s+")));
             }
             command.addAll(List.of("-cp", cp, TransportBench.class.getName(), "server", kind));
+            command.addAll(List.of(args));
             Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             return new Child(p);
         }
@@ -307,7 +344,7 @@ public final class TransportBench {
             long received = measured.get(120, TimeUnit.SECONDS);
             double seconds = (System.nanoTime() - start) / 1e9;
             if (received != count) {
-                System.err.println("meshwork stream: received " + received + " of " + count);
+                PROBLEMS.add("meshwork stream: the server received " + received + " of " + count + " frames");
             }
             return received / seconds;
         }
@@ -377,6 +414,9 @@ public final class TransportBench {
             }
             ch.writeAndFlush(new TextWebSocketFrame("done"));
             long received = done.get(120, TimeUnit.SECONDS);
+            if (received != count) {
+                PROBLEMS.add("bare Netty stream: the server received " + received + " of " + count + " frames");
+            }
             return received / ((System.nanoTime() - start) / 1e9);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
@@ -570,9 +610,8 @@ public final class TransportBench {
     }
 
     static double nodeWsEcho(int connections, Duration duration) throws Exception {
-        Path modules = Path.of("transport-ws", "target", "node", "node_modules").toAbsolutePath();
-        if (!Files.exists(modules.resolve("ws"))) {
-            System.err.println("Node.js ws not installed in " + modules + " (run the transport-ws tests once): echo_vs_ws is NaN");
+        Path modules = nodeWs();
+        if (modules == null) {
             return 0;
         }
         Path dir = Files.createTempDirectory("ws-bench");
@@ -625,6 +664,35 @@ public final class TransportBench {
         } finally {
             server.destroy();
         }
+    }
+
+    /** The version the transport-ws interop tests use. */
+    static final String WS_VERSION = "8.23.0";
+
+    /**
+     * The node_modules holding Node.js {@code ws}: the transport-ws tests' copy when they ran, else
+     * installed here with npm into benchmarks/target/node (as those tests do); null, with a problem
+     * recorded, when neither works.
+     */
+    static Path nodeWs() throws Exception {
+        Path tests = Path.of("transport-ws", "target", "node", "node_modules").toAbsolutePath();
+        if (Files.exists(tests.resolve("ws").resolve("package.json"))) {
+            return tests;
+        }
+        Path prefix = Path.of("benchmarks", "target", "node").toAbsolutePath();
+        Path modules = prefix.resolve("node_modules");
+        if (!Files.exists(modules.resolve("ws").resolve("package.json"))) {
+            Files.createDirectories(prefix);
+            System.err.println("installing Node.js ws " + WS_VERSION + " into " + prefix);
+            Process npm = new ProcessBuilder("npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix",
+                    prefix.toString(), "ws@" + WS_VERSION).redirectErrorStream(true).start();
+            String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!npm.waitFor(180, TimeUnit.SECONDS) || npm.exitValue() != 0) {
+                PROBLEMS.add("npm install ws@" + WS_VERSION + " failed: " + output.strip());
+                return null;
+            }
+        }
+        return modules;
     }
 
     // ------------------------------------------------------------------ idle
