@@ -104,7 +104,8 @@ public final class SqliteOutbox implements Outbox, MessageHandler, PeerListener 
         int maxBatch() default 4096;
 
         @AttributeDefinition(description = "After a receiver crash, forget inbox records whose handler may not have finished, "
-                + "so a re-send is delivered again (at-least-once, the default); false: never twice, but such a message may be lost.")
+                + "so a re-send is delivered again (at-least-once, the default); false: never twice, but such a message may be lost. "
+                + "See [lifecycle.md](lifecycle.md).")
         boolean redeliverInDoubt() default true;
     }
 

@@ -96,13 +96,16 @@ public final class MeshRouter implements Router, NodeIdentity {
         @AttributeDefinition(description = "URLs to accept peer connections on (one transport per scheme).")
         String[] listen() default {"ws://127.0.0.1:7400/mesh"};
 
-        @AttributeDefinition(description = "Base64 X.509 Ed25519 keys trusted for any node id (peers without a configured key).")
+        @AttributeDefinition(description = "Base64 X.509 Ed25519 keys trusted for any node id (peers without a configured key). "
+                + "The first id a trusted key authenticates as stays bound to it (`<data dir>/identity/bindings`): "
+                + "no other key, trusted or not, can take that id later.")
         String[] trustedKeys() default {};
 
-        @AttributeDefinition(description = "Bound on the secure handshake of a new connection (connection to authenticated), in milliseconds.")
+        @AttributeDefinition(description = "Bound on the secure handshake of a new connection (connection to authenticated link), in milliseconds.")
         long helloTimeoutMillis() default 5000;
 
-        @AttributeDefinition(description = "Connections that have not authenticated yet, in total; more are closed at once. Each holds about 2 KiB.")
+        @AttributeDefinition(description = "Connections that have not authenticated yet, in total; more are closed at once. "
+                + "Each holds about 2 KiB until it authenticates or times out.")
         int maxHandshakes() default 256;
 
         @AttributeDefinition(description = "Connections that have not authenticated yet from one remote IP address; more are closed at once.")
