@@ -4,30 +4,22 @@ import dev.meshwork.bench.SecureStreamBench.Checker;
 import dev.meshwork.bench.SecureStreamBench.Received;
 import dev.meshwork.bench.SecureStreamBench.Stream;
 import dev.meshwork.bench.SecureStreamBench.Template;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -127,33 +119,13 @@ final class NettyTls {
             CompletableFuture<Void> ready = new CompletableFuture<>();
             CompletableFuture<String> done = new CompletableFuture<>();
             URI uri = URI.create("wss://127.0.0.1:" + port + "/bench");
-            Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel c) {
-                            c.pipeline().addLast(new FlushConsolidationHandler(256, true), tls.newHandler(c.alloc(), "127.0.0.1", port),
-                                    new HttpClientCodec(), new HttpObjectAggregator(65536),
-                                    new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
-                                            WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
-                                    new SimpleChannelInboundHandler<WebSocketFrame>() {
-                                        @Override
-                                        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                                            if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
-                                                ready.complete(null);
-                                            }
-                                        }
-
-                                        @Override
-                                        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame f) {
-                                            if (f instanceof TextWebSocketFrame t) {
-                                                done.complete(t.text());
-                                            }
-                                        }
-                                    });
+            Channel ch = TransportBench.nettyClient(group, uri,
+                    c -> new ChannelHandler[] {new FlushConsolidationHandler(256, true), tls.newHandler(c.alloc(), "127.0.0.1", port)},
+                    ready, (ctx, f) -> {
+                        if (f instanceof TextWebSocketFrame t) {
+                            done.complete(t.text());
                         }
-                    }).connect("127.0.0.1", port).sync().channel();
+                    });
             ready.get(10, TimeUnit.SECONDS);
             var session = ch.pipeline().get(SslHandler.class).engine().getSession();
             String detail = session.getProtocol() + " " + session.getCipherSuite() + " (JDK provider)";

@@ -364,13 +364,22 @@ public final class TransportBench {
     /** A bare Netty WebSocket client (no Meshwork code) on {@code group}; {@code ready} completes after the upgrade. */
     static Channel nettyClient(EventLoopGroup group, int port, CompletableFuture<Void> ready,
             java.util.function.BiConsumer<ChannelHandlerContext, WebSocketFrame> onFrame) throws InterruptedException {
-        URI uri = URI.create("ws://127.0.0.1:" + port + "/bench");
+        return nettyClient(group, URI.create("ws://127.0.0.1:" + port + "/bench"), c -> new io.netty.channel.ChannelHandler[0],
+                ready, onFrame);
+    }
+
+    /** The bare Netty WebSocket client; {@code front} adds handlers before the HTTP codec (TLS, flush policy). */
+    static Channel nettyClient(EventLoopGroup group, URI uri,
+            java.util.function.Function<Channel, io.netty.channel.ChannelHandler[]> front, CompletableFuture<Void> ready,
+            java.util.function.BiConsumer<ChannelHandlerContext, WebSocketFrame> onFrame) throws InterruptedException {
+        int port = uri.getPort();
         return new Bootstrap().group(group).channel(EpollSocketChannel.class)
                 .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
                 .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel c) {
+                        c.pipeline().addLast(front.apply(c));
                         c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(65536),
                                 new WebSocketClientProtocolHandler(WebSocketClientHandshakerFactory.newHandshaker(uri,
                                         WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 1 << 20)),
